@@ -1,0 +1,107 @@
+// Package pcre is the one place Portico compiles regular expressions that
+// come from an httpd configuration (ProxyPassMatch, <LocationMatch>,
+// RewriteRule, RewriteCond, Header edit …). httpd uses PCRE2; Portico uses
+// github.com/dlclark/regexp2, whose syntax is close to PCRE's, with the
+// options that give PCRE2's defaults. Known differences are listed in the
+// package tests.
+package pcre
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
+)
+
+// MatchTimeout bounds one match, so a pathological pattern cannot hold a
+// request forever.
+const MatchTimeout = 100 * time.Millisecond
+
+// Flags modify how a pattern is compiled.
+type Flags uint8
+
+// Compile flags.
+const (
+	// IgnoreCase is httpd's AP_REG_ICASE ([NC], RegexDefaultOptions ICASE).
+	IgnoreCase Flags = 1 << iota
+)
+
+// Regexp is a compiled pattern.
+type Regexp struct {
+	src string
+	re  *regexp2.Regexp
+}
+
+// Compile compiles a PCRE-style pattern. The error text is regexp2's;
+// callers wrap it in httpd's message for the directive.
+func Compile(pattern string, flags Flags) (*Regexp, error) {
+	opts := regexp2.RegexOptions(0)
+	if flags&IgnoreCase != 0 {
+		opts |= regexp2.IgnoreCase
+	}
+	re, err := regexp2.Compile(pattern, opts)
+	if err != nil {
+		return nil, fmt.Errorf("compile %q: %w", pattern, err)
+	}
+	re.MatchTimeout = MatchTimeout
+	return &Regexp{src: pattern, re: re}, nil
+}
+
+// String returns the source pattern.
+func (r *Regexp) String() string { return r.src }
+
+// NumSubexp returns the number of capturing groups.
+func (r *Regexp) NumSubexp() int {
+	return len(r.re.GetGroupNumbers()) - 1
+}
+
+// Match is the result of a successful match: group 0 is the whole match.
+// A group that did not take part in the match is empty and not Matched.
+type Match struct {
+	Groups  []string
+	Matched []bool
+	Names   map[string]string // named groups that matched
+}
+
+// Group returns group i, or "" when there is no such group.
+func (m *Match) Group(i int) string {
+	if m == nil || i < 0 || i >= len(m.Groups) {
+		return ""
+	}
+	return m.Groups[i]
+}
+
+// MatchString reports whether s matches. A match that runs out of time
+// counts as no match.
+func (r *Regexp) MatchString(s string) bool {
+	ok, err := r.re.MatchString(s)
+	return err == nil && ok
+}
+
+// FindStringMatch returns the first match in s, or nil.
+func (r *Regexp) FindStringMatch(s string) *Match {
+	m, err := r.re.FindStringMatch(s)
+	if err != nil || m == nil {
+		return nil
+	}
+	gs := m.Groups()
+	out := &Match{Groups: make([]string, len(gs)), Matched: make([]bool, len(gs))}
+	for i, g := range gs {
+		if len(g.Captures) > 0 {
+			out.Groups[i] = g.String()
+			out.Matched[i] = true
+		}
+		if g.Name != "" && !isDigits(g.Name) && len(g.Captures) > 0 {
+			if out.Names == nil {
+				out.Names = map[string]string{}
+			}
+			out.Names[g.Name] = g.String()
+		}
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}

@@ -1,0 +1,67 @@
+package pcre
+
+import "testing"
+
+func TestCompileAndMatch(t *testing.T) {
+	tests := []struct {
+		name    string
+		pattern string
+		flags   Flags
+		input   string
+		want    []string // nil: no match
+	}{
+		{name: "prefix group", pattern: `^/ws/(.*)$`, input: "/ws/chat", want: []string{"/ws/chat", "chat"}},
+		{name: "no match", pattern: `^/ws/`, input: "/api", want: nil},
+		{name: "icase", pattern: `^websocket$`, flags: IgnoreCase, input: "WebSocket", want: []string{"WebSocket"}},
+		{name: "case sensitive by default", pattern: `^websocket$`, input: "WebSocket", want: nil},
+		{name: "dollar before final newline (PCRE default)", pattern: `a$`, input: "a\n", want: []string{"a"}},
+		{name: "dot does not match newline", pattern: `^a.b$`, input: "a\nb", want: nil},
+		{name: "optional group unmatched", pattern: `^/x(/.*)?$`, input: "/x", want: []string{"/x", ""}},
+		{name: "escape \\d", pattern: `^/(\d+)$`, input: "/42", want: []string{"/42", "42"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			re, err := Compile(tt.pattern, tt.flags)
+			if err != nil {
+				t.Fatalf("Compile(%q): %v", tt.pattern, err)
+			}
+			m := re.FindStringMatch(tt.input)
+			if tt.want == nil {
+				if m != nil {
+					t.Fatalf("got match %q; want none", m.Groups)
+				}
+				return
+			}
+			if m == nil {
+				t.Fatalf("got no match; want %q", tt.want)
+			}
+			for i, w := range tt.want {
+				if got := m.Group(i); got != w {
+					t.Errorf("group %d: got %q; want %q", i, got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestCompileError(t *testing.T) {
+	for _, p := range []string{`^/a(`, `[`, `(?<n>x`} {
+		if _, err := Compile(p, 0); err == nil {
+			t.Errorf("Compile(%q): got nil error; want one", p)
+		}
+	}
+}
+
+func TestNamedGroups(t *testing.T) {
+	re, err := Compile(`^/(?<user>[a-z]+)/(\d+)`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := re.FindStringMatch("/bob/7")
+	if m == nil || m.Names["user"] != "bob" {
+		t.Fatalf("got %+v; want user=bob", m)
+	}
+	if got := re.NumSubexp(); got != 2 {
+		t.Errorf("NumSubexp: got %d; want 2", got)
+	}
+}
