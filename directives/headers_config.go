@@ -1,0 +1,4 @@
+package directives
+
+// HeaderAction is one Header or RequestHeader directive.
+type HeaderAction struct{}

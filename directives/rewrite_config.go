@@ -1,0 +1,4 @@
+package directives
+
+// RewriteConf holds a mod_rewrite configuration (server or directory).
+type RewriteConf struct{}

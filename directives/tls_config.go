@@ -1,0 +1,4 @@
+package directives
+
+// TLSServer holds a server's mod_ssl configuration.
+type TLSServer struct{}
