@@ -21,7 +21,7 @@ const MaxLineLen = 16 << 20
 // name, the argument text, the last physical line) the scanner keeps
 // beside the token, in lineInfo.
 const (
-	tokOpen lexer.TokenType = -(iota + 2) // "<Name args>": opens a section
+	tokOpen      lexer.TokenType = -(iota + 2) // "<Name args>": opens a section
 	tokClose                                   // "</Name>": closes one
 	tokDirective                               // "Name args"
 	tokTooLong                                 // a line longer than MaxLineLen
@@ -239,7 +239,7 @@ func (s *scanner) at(off int) lexer.Position {
 		}
 		seg = g
 	}
-	return lexer.Position{Filename: s.file, Offset: off, Line: seg.line, Column: off - seg.start + 1}
+	return lexer.Position{Filename: s.file, Line: seg.line, Column: off - seg.start + 1}
 }
 
 // token makes the token of the logical line text, reading it as

@@ -76,7 +76,7 @@ func Parse(filename string, src []byte) (*File, error) {
 	if len(g.Lines) != len(sc.lines) {
 		return nil, fmt.Errorf("parse %s: grammar took %d of %d lines", filename, len(g.Lines), len(sc.lines))
 	}
-	b := builder{file: f}
+	b := builder{file: f, slab: make([]Directive, 0, countDirectives(g.Lines))}
 	for i, t := range g.Lines {
 		b.line(t, sc.lines[i])
 	}
@@ -88,7 +88,18 @@ func Parse(filename string, src []byte) (*File, error) {
 // ap_build_config_sub does with its current parent.
 type builder struct {
 	file  *File
-	stack []*Section // open sections, innermost last
+	stack []*Section  // open sections, innermost last
+	slab  []Directive // storage for the directives, allocated at once
+}
+
+func countDirectives(toks []lexer.Token) int {
+	n := 0
+	for _, t := range toks {
+		if t.Type == tokDirective {
+			n++
+		}
+	}
+	return n
 }
 
 // add appends n to the body of the innermost open section, or to the file.
@@ -117,7 +128,8 @@ func (b *builder) line(t lexer.Token, info lineInfo) {
 			Msg: "Error reading " + b.file.Name + " at line " + strconv.Itoa(t.Pos.Line) + ": Line too long",
 		})
 	case tokDirective:
-		b.add(&d)
+		b.slab = append(b.slab, d)
+		b.add(&b.slab[len(b.slab)-1])
 	case tokOpen:
 		d.Name = d.Name[1:]
 		if d.Args == "" {

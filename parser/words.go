@@ -176,3 +176,33 @@ func lower(c byte) byte {
 	}
 	return c
 }
+
+// GetWord2 is httpd's ap_getword_conf2: GetWord, except that a word
+// starting with '{' runs to the matching '}' (braces nest; \\ stands for
+// one backslash), for expressions written in braces.
+func GetWord2(s string) (word, rest string) {
+	s = skipSpace(s)
+	if s == "" || s[0] != '{' {
+		return GetWord(s)
+	}
+	depth, i := 1, 1
+	for ; i < len(s); i++ {
+		if s[i] == '}' {
+			depth--
+			if depth == 0 {
+				break
+			}
+		}
+		if s[i] == '{' {
+			depth++
+		}
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\\' {
+			i++
+		}
+	}
+	word = unescape(s[1:i], 0)
+	if i < len(s) {
+		i++ // the closing brace
+	}
+	return word, skipSpace(s[i:])
+}
