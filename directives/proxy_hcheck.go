@@ -41,8 +41,8 @@ var hcMethods = []struct {
 }
 
 const (
-	hcURISize       = 256           // sizeof(proxy_worker_shared.hcuri)
-	hcExprSize      = 16            // sizeof(proxy_worker_shared.hcexpr)
+	hcURISize       = 256                    // sizeof(proxy_worker_shared.hcuri)
+	hcExprSize      = 16                     // sizeof(proxy_worker_shared.hcexpr)
 	hcIntervalFloor = time.Millisecond * 100 // AP_WD_TM_SLICE
 )
 
