@@ -97,6 +97,13 @@ type BadNode struct {
 	// Related is a second position the error concerns, such as the line
 	// that opened a section that was never closed; zero if none.
 	Related Pos
+	// Section is the name of the open section the message names, as
+	// written and without '<' ("location" for "Expected </location> but
+	// saw </Directory>" and "<location> was not closed."); empty for the
+	// other errors. httpd spells the name of a section it knows as the
+	// module registered it, so a reader that knows the modules respells
+	// it in Msg.
+	Section string
 }
 
 // File is a parsed configuration file.
@@ -105,9 +112,10 @@ type File struct {
 	Name string
 	// Nodes are the top-level nodes in file order.
 	Nodes []Node
-	// BOM reports that the file started with a UTF-8 byte order mark,
-	// which Parse skipped. httpd skips it only on Windows; elsewhere it
-	// reads it as part of the first directive name.
+	// BOM reports that the file starts with a UTF-8 byte order mark.
+	// Parse reads it as httpd does outside Windows: as part of the first
+	// line, so that it starts the first directive's name (or makes a
+	// directive of what would have been a comment).
 	BOM bool
 }
 

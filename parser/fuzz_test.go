@@ -83,7 +83,7 @@ func FuzzGetWord(f *testing.F) {
 // the name's first byte in src.
 func checkNames(t *testing.T, f *File, src []byte) {
 	t.Helper()
-	physical := bytes.Split(bytes.TrimPrefix(src, []byte(utf8BOM)), []byte("\n"))
+	physical := bytes.Split(src, []byte("\n"))
 	check := func(d *Directive, name string) {
 		t.Helper()
 		if n, a := SplitDirective(d.Raw); n != name || a != d.Args {
@@ -116,7 +116,7 @@ func checkNames(t *testing.T, f *File, src []byte) {
 // plain model of httpd's line reader.
 func checkLogicalLines(t *testing.T, src []byte) {
 	t.Helper()
-	text := strings.TrimPrefix(string(src), utf8BOM)
+	text := string(src)
 	var want []modelLine
 	for _, l := range modelLines([]byte(text)) {
 		raw := trimSpace(l.text)

@@ -19,7 +19,8 @@ const utf8BOM = "\xEF\xBB\xBF"
 // space. A logical line whose first character is '#' is a comment; there
 // are no comments after a directive. A NUL byte ends its physical line,
 // as it ends httpd's C string. A UTF-8 byte order mark at the start of
-// src is skipped and recorded in File.BOM.
+// src is recorded in File.BOM and read as text, as httpd reads it outside
+// Windows.
 //
 // Every other line becomes a *Directive, or a *Section when its first word
 // starts with '<' and not "</"; a first word starting with "</" closes the
@@ -52,18 +53,13 @@ const utf8BOM = "\xEF\xBB\xBF"
 // sections inside it; a closing tag that names no open section is
 // ignored.
 //
-// Columns count bytes from 1 at the start of the physical line (after the
-// byte order mark, on the first line).
+// Columns count bytes from 1 at the start of the physical line.
 //
 // Parse returns an error only if the grammar rejects the lexer's tokens,
 // which does not happen for any input; it never panics.
 func Parse(filename string, src []byte) (*File, error) {
-	f := &File{Name: filename}
 	text := string(src)
-	if strings.HasPrefix(text, utf8BOM) {
-		text = text[len(utf8BOM):]
-		f.BOM = true
-	}
+	f := &File{Name: filename, BOM: strings.HasPrefix(text, utf8BOM)}
 	sc := newScanner(filename, text)
 	toks, err := lexer.Upgrade(sc)
 	if err != nil {
@@ -161,7 +157,7 @@ func (b *builder) close(word string, start, report Pos, raw string) {
 			b.stack = b.stack[:len(b.stack)-1]
 			return
 		}
-		b.add(&BadNode{Pos: report, Msg: "Expected </" + top.Name + "> but saw " + word, Related: top.Pos})
+		b.add(&BadNode{Pos: report, Msg: "Expected </" + top.Name + "> but saw " + word, Related: top.Pos, Section: top.Name})
 	}
 	for i := len(b.stack) - 1; i >= 0; i-- {
 		if equalFoldASCII(name, b.stack[i].Name) {
@@ -180,7 +176,7 @@ func (b *builder) finish() {
 		if s.Pos.Line == s.EndLine {
 			p.Col = s.Pos.Col
 		}
-		b.file.Nodes = append(b.file.Nodes, &BadNode{Pos: p, Msg: "<" + s.Name + "> was not closed.", Related: s.Pos})
+		b.file.Nodes = append(b.file.Nodes, &BadNode{Pos: p, Msg: "<" + s.Name + "> was not closed.", Related: s.Pos, Section: s.Name})
 	}
 	b.stack = nil
 }
