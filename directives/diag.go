@@ -144,6 +144,10 @@ func (d *Diagnostic) Error() string { return d.String() }
 //
 // Warnings come out as httpd's error-log lines without the time stamp
 // and process ids, which the caller adds.
+//
+// Each line is escaped as httpd's error log escapes a message (a
+// backslash doubled, a control or non-ASCII byte as \n, \xhh …), and an
+// error line longer than httpd's log buffer is cut where httpd cuts it.
 func (d Diagnostic) HTTPD(argv0 string) string {
 	if d.Severity != Error {
 		mod := d.Module
@@ -154,15 +158,98 @@ func (d Diagnostic) HTTPD(argv0 string) string {
 		if d.Code != "" && strings.HasPrefix(d.Code, "AH") {
 			msg = d.Code + ": " + msg
 		}
-		return fmt.Sprintf("[%s:warn] %s", mod, msg)
+		return fmt.Sprintf("[%s:warn] %s", mod, EscapeLog(msg))
 	}
 	switch d.Phase {
 	case ReadPhase:
-		return argv0 + ": " + d.readChain()
+		return startupLine(argv0 + ": " + d.readChain())
 	case StartupPhase:
-		return d.Code + ": " + argv0 + ": " + d.Msg
+		return startupLine(d.Code + ": " + argv0 + ": " + d.Msg)
 	}
-	return fmt.Sprintf("AH00526: Syntax error on line %d of %s:\n%s", d.HTTPDLine(), d.Pos.File, d.Msg)
+	return startupLine(fmt.Sprintf("AH00526: Syntax error on line %d of %s:", d.HTTPDLine(), d.Pos.File)) +
+		"\n" + startupLine(d.Msg)
+}
+
+// maxLogLine is the most bytes httpd writes for one error-log line before
+// its line end: its buffer (MAX_STRING_LEN, 8192 bytes) less the room
+// kept for the line end and the terminating NUL.
+const maxLogLine = 8192 - 2
+
+// startupLine is one message as httpd writes it to stderr while starting:
+// escaped into its 8192-byte buffer, then cut to maxLogLine bytes.
+func startupLine(msg string) string {
+	if len(msg) > 8191 { // the message is formatted into 8192 bytes first
+		msg = msg[:8191]
+	}
+	line := escapeLog(msg, 8192)
+	if len(line) > maxLogLine {
+		line = line[:maxLogLine]
+	}
+	return line
+}
+
+// EscapeLog escapes s as httpd's error log escapes every message
+// (ap_escape_errorlog_item): a backslash is doubled; backspace, newline,
+// carriage return, tab and vertical tab become \b, \n, \r, \t, \v; any
+// other control byte, and every byte from 0x7f up, becomes \xhh. A double
+// quote is left alone. The text ends at a NUL byte, as a C string does.
+func EscapeLog(s string) string { return escapeLog(s, -1) }
+
+// escapeLog is EscapeLog into a buffer of size bytes (one kept for the
+// NUL), dropping an escape that does not fit whole, as httpd does; size
+// -1 means no limit.
+func escapeLog(s string, size int) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean && (size < 0 || len(s) < size) {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	limit := size - 1
+	if size < 0 {
+		limit = int(^uint(0) >> 1)
+	}
+	b := make([]byte, 0, min(len(s)+len(s)/4+8, max(limit, 0)))
+	for i := 0; i < len(s) && len(b) < limit; i++ {
+		c := s[i]
+		if c == 0 {
+			break
+		}
+		if c >= 0x20 && c < 0x7f && c != '\\' && c != '"' {
+			b = append(b, c)
+			continue
+		}
+		if len(b)+1 >= limit {
+			break // no room for the backslash and what follows it
+		}
+		switch c {
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\v':
+			b = append(b, '\\', 'v')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '"':
+			b = append(b, '"') // httpd escapes it, then takes the backslash back
+		default:
+			if len(b)+1 >= limit-2 {
+				return string(b)
+			}
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
 }
 
 // readChain builds httpd's nested "Syntax error on line N of F: " prefixes

@@ -202,13 +202,17 @@ func errnoText(err error) string {
 func (l *loader) readNodes(nodes []parser.Node, chain []parser.Pos) []*item {
 	var out []*item
 	suppress := map[parser.Pos]bool{}
-	for _, n := range nodes {
-		switch n := n.(type) {
+	for i := 0; i < len(nodes); i++ {
+		switch n := nodes[i].(type) {
 		case *parser.BadNode:
 			if n.Related.IsValid() && suppress[n.Related] {
 				continue
 			}
-			l.readError(n.Pos, n.Pos.Line, chain, n.Msg)
+			if isUnclosed(n) {
+				i += l.unclosed(nodes[i:], chain) - 1
+				continue
+			}
+			l.readError(n.Pos, n.Pos.Line, chain, l.respell(n))
 		case *parser.Directive:
 			out = append(out, l.readDirective(n, nil, chain, suppress)...)
 		case *parser.Section:
@@ -216,6 +220,50 @@ func (l *loader) readNodes(nodes []parser.Node, chain []parser.Pos) []*item {
 		}
 	}
 	return out
+}
+
+// isUnclosed reports whether n is the parser's "<X> was not closed.".
+func isUnclosed(n *parser.BadNode) bool {
+	return n.Section != "" && strings.HasSuffix(n.Msg, "> was not closed.")
+}
+
+// unclosed reports the sections a file leaves open, which the parser puts
+// at the head of nodes, innermost first, one BadNode each, and returns how
+// many nodes it used. httpd makes one error of them, at the line of the
+// outermost: each "FILE:LINE: <X> was not closed." on a line of its own.
+func (l *loader) unclosed(nodes []parser.Node, chain []parser.Pos) int {
+	var msg strings.Builder
+	var last *parser.BadNode
+	n := 0
+	for _, node := range nodes {
+		b, ok := node.(*parser.BadNode)
+		if !ok || !isUnclosed(b) {
+			break
+		}
+		if msg.Len() > 0 {
+			msg.WriteByte('\n')
+		}
+		fmt.Fprintf(&msg, "%s:%d: %s", b.Pos.File, b.Pos.Line, l.respell(b))
+		last = b
+		n++
+	}
+	l.readError(last.Pos, last.Pos.Line, chain, msg.String())
+	return n
+}
+
+// respell returns the message of a structural error with the open
+// section's name spelled as httpd spells it: as its module registered it
+// when the section is a known directive ("<Location>" for a "<location"
+// left open), as written otherwise.
+func (l *loader) respell(b *parser.BadNode) string {
+	if b.Section == "" {
+		return b.Msg
+	}
+	spec := l.spec("<" + b.Section)
+	if spec == nil {
+		return b.Msg
+	}
+	return strings.Replace(b.Msg, b.Section+">", spec.Name[1:]+">", 1)
 }
 
 func (l *loader) readDirective(d *parser.Directive, sec *parser.Section, chain []parser.Pos, suppress map[parser.Pos]bool) []*item {
