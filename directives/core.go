@@ -52,12 +52,7 @@ func init() {
 		return nil
 	})
 	Register("core_module", "ErrorLog", serverString(func(s *Server, v string) { s.ErrorLog = v }))
-	Register("core_module", "LogLevel", func(c *Cmd) error {
-		if !c.InDirContext() {
-			c.Server().LogLevel = strings.Join(c.Args, " ")
-		}
-		return nil
-	})
+	Register("core_module", "LogLevel", buildLogLevel)
 	Register("core_module", "PidFile", func(c *Cmd) error {
 		if err := c.CheckContext(GlobalOnly); err != nil {
 			return err
@@ -100,6 +95,59 @@ func init() {
 			return nil
 		})
 	}
+}
+
+// logLevels are the level keywords of LogLevel, as httpd's
+// ap_parse_log_level knows them.
+var logLevels = []string{"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+	"trace1", "trace2", "trace3", "trace4", "trace5", "trace6", "trace7", "trace8"}
+
+const logLevelError = "Log level keyword must be one of emerg/alert/crit/error/warn/notice/info/debug/trace1/.../trace8"
+
+func isLogLevel(s string) bool {
+	for _, l := range logLevels {
+		if strings.EqualFold(s, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildLogLevel is one word of LogLevel (an ITERATE directive): a level
+// for every module, or "module:level" for one module, which must be
+// loaded; httpd looks the module up by its source file name
+// ("mod_proxy.c"), then by its identifier with or without "_module".
+// The server level keeps the words in force, a plain level first.
+func buildLogLevel(c *Cmd) error {
+	word := c.Args[0]
+	i := strings.LastIndexByte(word, ':')
+	if i < 0 {
+		if !isLogLevel(word) {
+			return errors.New(logLevelError)
+		}
+		if !c.InDirContext() {
+			c.Server().LogLevel = word
+		}
+		return nil
+	}
+	mod, level := word[:i], word[i+1:]
+	if level == "" {
+		return fmt.Errorf("Module specifier '%s' must be followed by a log level keyword", mod)
+	}
+	if !isLogLevel(level) {
+		return fmt.Errorf("%s:%s: %s", mod, level, logLevelError)
+	}
+	if !c.w.l.moduleBySourceOrID(mod) && !c.w.l.moduleBySourceOrID(mod+"_module") {
+		return fmt.Errorf("Cannot find module %s", mod)
+	}
+	if !c.InDirContext() {
+		s := c.Server()
+		if s.LogLevel != "" {
+			s.LogLevel += " "
+		}
+		s.LogLevel += word
+	}
+	return nil
 }
 
 // atoi converts like C's atoi: leading blanks, an optional sign, digits

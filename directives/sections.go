@@ -3,7 +3,9 @@ package directives
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/portico-proxy/portico/parser"
@@ -40,9 +42,11 @@ func buildVirtualHost(c *Cmd) error {
 	}
 	s := newServer(c.Pos)
 	s.Virtual = true
-	for _, w := range parser.Words(arg) {
+	for rest := arg; rest != ""; {
+		var w string
+		w, rest = parser.GetWord(rest)
 		if w == "" {
-			break
+			continue // httpd skips an empty address
 		}
 		a, err := parseVHostAddr(w)
 		if err != nil {
@@ -55,26 +59,85 @@ func buildVirtualHost(c *Cmd) error {
 	return nil
 }
 
-// parseVHostAddr reads one <VirtualHost> address: "*", "_default_", an
-// IP address or a host name, with ":port" or ":*".
+// parseVHostAddr reads one <VirtualHost> address as httpd's get_addresses
+// does: "*", "_default_", an IP address or a host name, optionally with
+// ":port" or ":*"; an IPv6 address in brackets. Port is "*" for ":*" (and
+// for a lone "*"), the port number otherwise, or empty when none is given.
 func parseVHostAddr(w string) (VHostAddr, error) {
-	if strings.EqualFold(w, "_default_") || w == "*" {
-		return VHostAddr{Host: w}, nil
-	}
-	host, port := w, ""
-	if strings.HasPrefix(w, "[") {
-		end := strings.IndexByte(w, ']')
-		if end < 0 {
-			return VHostAddr{}, fmt.Errorf("Could not resolve host name %s -- ignoring!", w)
+	wild := false
+	if strings.HasSuffix(w, "*") {
+		if len(w) < 2 {
+			wild = true
+		} else if w[len(w)-2] == ':' {
+			w = w[:len(w)-2]
+			wild = true
 		}
-		host, port = w[1:end], strings.TrimPrefix(w[end+1:], ":")
-	} else if i := strings.LastIndexByte(w, ':'); i >= 0 && strings.Count(w, ":") == 1 {
-		host, port = w[:i], w[i+1:]
 	}
-	if port != "" && port != "*" && !isAllDigits(port) {
-		return VHostAddr{}, fmt.Errorf("The address or port is invalid")
+	host, port, ok := parseAddrPort(w)
+	if !ok {
+		return VHostAddr{}, errors.New("The address or port is invalid")
 	}
-	return VHostAddr{Host: host, Port: port}, nil
+	if host == "" {
+		return VHostAddr{}, errors.New("Missing address for VirtualHost")
+	}
+	a := VHostAddr{Host: host}
+	switch {
+	case port != 0:
+		a.Port = strconv.Itoa(port)
+	case wild:
+		a.Port = "*"
+	}
+	return a, nil
+}
+
+// parseAddrPort splits "host", "host:port", "port", "[v6addr]" or
+// "[v6addr]:port" as APR's apr_parse_addr_port does. host is empty when s
+// is only a port, port is 0 when s names none; an IPv6 address loses its
+// brackets and any "%scope". ok is false for a port outside 1..65535, a
+// string that starts with ':' before a port, or a bracketed part that is
+// not an IPv6 address.
+func parseAddrPort(s string) (host string, port int, ok bool) {
+	if s == "" {
+		return "", 0, true
+	}
+	last := len(s) - 1 // the host is s[:last+1]
+	i := last
+	for i >= 0 && s[i] >= '0' && s[i] <= '9' {
+		i--
+	}
+	if i < 0 { // only digits: a port
+		p := atoi(s)
+		return "", p, p >= 1 && p <= 65535
+	}
+	if s[i] == ':' && i < last {
+		if i == 0 {
+			return "", 0, false
+		}
+		port = atoi(s[i+1:])
+		if port < 1 || port > 65535 {
+			return "", 0, false
+		}
+		last = i - 1
+	}
+	host = s[:last+1]
+	if host[0] != '[' {
+		return host, port, true
+	}
+	end := strings.IndexByte(host, ']')
+	if end != len(host)-1 {
+		return "", 0, false
+	}
+	inner := host[1:end]
+	if pct := strings.IndexByte(inner, '%'); pct >= 0 {
+		if pct == len(inner)-1 {
+			return "", 0, false
+		}
+		inner = inner[:pct]
+	}
+	if ip, err := netip.ParseAddr(inner); err != nil || !ip.Is6() || ip.Zone() != "" {
+		return "", 0, false
+	}
+	return inner, port, true
 }
 
 // dirSection builds <Directory> and <DirectoryMatch>.

@@ -79,8 +79,15 @@ func load(opts Options) (*Config, Diagnostics) {
 		l.cfg.Defines[name] = l.vars[name]
 	}
 	l.cfg.DefineOrder = append([]string(nil), l.defines...)
-	if !l.readErr && !l.mpmLoaded() {
-		l.diag(Diagnostic{Severity: Error, Phase: StartupPhase, Code: "AH00534", Msg: "Configuration error: No MPM loaded."})
+	if !l.readErr {
+		// httpd's ap_check_mpm, between reading and walking.
+		switch l.mpmsLoaded() {
+		case 0:
+			l.diag(Diagnostic{Severity: Error, Phase: StartupPhase, Code: "AH00534", Msg: "Configuration error: No MPM loaded."})
+		case 1:
+		default:
+			l.diag(Diagnostic{Severity: Error, Phase: StartupPhase, Code: "AH00534", Msg: "Configuration error: More than one MPM loaded."})
+		}
 	}
 	w := &walker{l: l, cfg: l.cfg}
 	w.walk(items, &walkCtx{server: main, dir: main.Dir, override: (RsrcConf | OrAll) &^ (OrAuthCfg | OrLimit)})
@@ -88,15 +95,16 @@ func load(opts Options) (*Config, Diagnostics) {
 	return l.cfg, l.diags
 }
 
-// mpmLoaded reports whether a multi-processing module is loaded; httpd
-// refuses to start without one.
-func (l *loader) mpmLoaded() bool {
+// mpmsLoaded counts the multi-processing modules loaded; httpd refuses to
+// start with none, or with more than one.
+func (l *loader) mpmsLoaded() int {
+	n := 0
 	for id := range l.loaded {
 		if strings.HasPrefix(id, "mpm_") {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // readCommandLine reads -C/-c directives as a file of their own.
