@@ -159,7 +159,7 @@ func apacheBinary(t *testing.T) string {
 				return p
 			}
 		}
-		t.Fatalf("-update needs a live apache2: install apache2 (apt-get install apache2): %v", err)
+		t.Fatalf("this test needs a live apache2: install apache2 (apt-get install apache2): %v", err)
 	}
 	return path
 }
