@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/portico-proxy/portico/directives"
 )
@@ -62,4 +63,44 @@ func dumpRunCfg(w io.Writer, cfg *directives.Config) {
 			fmt.Fprintf(w, "Define: %s\n", n)
 		}
 	}
+	dumpRoutes(w, cfg)
+}
+
+// dumpRoutes prints, for the main server and each virtual host, the
+// rules that can send a request to a backend, in the order httpd tries
+// them, with the file:line of each.
+func dumpRoutes(w io.Writer, cfg *directives.Config) {
+	servers := append([]*directives.Server{cfg.Main}, cfg.VirtualHosts...)
+	fmt.Fprintln(w, "Routes:")
+	for _, s := range servers {
+		table := cfg.RouteTable(s)
+		label := "main server " + cfg.Name(s)
+		if s.Virtual {
+			label = fmt.Sprintf("<VirtualHost %s> %s (%s:%d)", vhostAddrs(s), cfg.Name(s), s.Pos.File, s.Pos.Line)
+		}
+		if len(table) == 0 {
+			fmt.Fprintf(w, "%s: no routes\n", label)
+			continue
+		}
+		fmt.Fprintf(w, "%s:\n", label)
+		for i, e := range table {
+			from := ""
+			if e.Inherited {
+				from = ", from the main server"
+			}
+			fmt.Fprintf(w, "%6d  %s\n        -> %s  (%s:%d%s)\n", i+1, e.Route.Describe(), e.Route.Target(), e.Pos().File, e.Pos().Line, from)
+		}
+	}
+}
+
+func vhostAddrs(s *directives.Server) string {
+	parts := make([]string, 0, len(s.Addrs))
+	for _, a := range s.Addrs {
+		if a.Port != "" {
+			parts = append(parts, a.Host+":"+a.Port)
+		} else {
+			parts = append(parts, a.Host)
+		}
+	}
+	return strings.Join(parts, " ")
 }
