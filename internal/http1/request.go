@@ -64,20 +64,60 @@ func badRequest(reason string) *StatusError {
 	return &StatusError{Status: 400, Reason: reason}
 }
 
-// ReadRequest reads one request head from br and sets up its body. It
-// returns a *StatusError for a request httpd refuses, io.EOF when the
-// connection closes cleanly before a request starts.
+// ReadRequest reads one request head from br as httpd 2.4 does with its
+// default HttpProtocolOptions (Strict LenientMethods Allow0.9) and sets up
+// its body. It returns a *StatusError with httpd's status for a request
+// httpd refuses, and io.EOF when the connection ends before a complete
+// request line (httpd then closes without answering).
+//
+// Header fields keep the case of their names and their order; fields of
+// the same name are merged into the first, values joined by ", ", as in
+// httpd's request table. An HTTP/0.9 request (GET only) has no fields.
+// A host in an absolute-form target replaces the Host field's value.
 func ReadRequest(br *bufio.Reader, lim Limits) (*Request, error) {
-	r := &Request{ContentLength: -1}
-	if err := readRequestLine(br, lim, r); err != nil {
-		return nil, err
-	}
-	hdr, err := readHeaders(br, lim, r.Header[:0], false)
+	hb := getHead()
+	defer putHead(hb)
+	m, t, p, err := readRequestLine(br, lim, hb)
 	if err != nil {
 		return nil, err
 	}
-	r.Header = hdr
-	if err := r.finish(br); err != nil {
+	r := &Request{ContentLength: -1}
+	proto := hb.b[p[0]:p[1]]
+	switch {
+	case len(proto) == 0:
+		r.Proto, r.Major, r.Minor = "HTTP/0.9", 0, 9
+	case len(proto) == 8 && string(proto[:5]) == "HTTP/" && isDigit(proto[5]) && proto[6] == '.' && isDigit(proto[7]) && proto[5] != '0':
+		r.Major, r.Minor = int(proto[5]-'0'), int(proto[7]-'0')
+	default:
+		return nil, badRequest("HTTP Request Line; Unrecognized protocol '" + clip(proto) + "' (perhaps whitespace was injected?)")
+	}
+	r.Method = internMethod(hb.b[m[0]:m[1]])
+	if r.Major == 0 {
+		if r.Method != "GET" {
+			return nil, badRequest("HTTP Request Line; Invalid method token: '" + r.Method + "' (only GET is allowed for HTTP/0.9 requests)")
+		}
+	} else if err := readFields(br, lim, hb); err != nil {
+		return nil, err
+	}
+	s := string(hb.b)
+	r.Target = s[t[0]:t[1]]
+	switch {
+	case r.Proto != "":
+	case r.Major == 1 && r.Minor == 1:
+		r.Proto = "HTTP/1.1"
+	case r.Major == 1 && r.Minor == 0:
+		r.Proto = "HTTP/1.0"
+	default:
+		r.Proto = s[p[0]:p[1]]
+	}
+	r.Header = hb.headers(s)
+	if r.Header, err = mergeFields(r.Header, lim.fieldSize()); err != nil {
+		return nil, err
+	}
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	if err := r.setBody(br, lim); err != nil {
 		return nil, err
 	}
 	return r, nil

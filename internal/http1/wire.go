@@ -9,26 +9,27 @@ import (
 // errLineTooLong is returned by readLine when a line exceeds its limit.
 var errLineTooLong = errors.New("http1: line too long")
 
-// readLine returns the next line without its line ending (CRLF or bare LF).
-// The returned bytes are only valid until the next read from br. A line
-// longer than max bytes (line ending excluded) gives errLineTooLong; the rest
-// of the line is left unread.
-func readLine(br *bufio.Reader, max int) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
+// readLine returns the next line without its line ending and whether that
+// ending was CRLF (false for a bare LF). The bytes are valid until the next
+// read from br unless the line was longer than br's buffer. A line whose
+// content is longer than max gives errLineTooLong; httpd's getline has the
+// same bound: its buffer of limit+2 bytes holds limit+1 characters when the
+// CR of the CRLF takes the place of the final NUL.
+//
+// At the end of input, a partial line gives io.ErrUnexpectedEOF and no
+// input at all io.EOF.
+func readLine(br *bufio.Reader, max int) (line []byte, crlf bool, err error) {
+	line, err = br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
-		if len(line) > max+1 {
-			return nil, errLineTooLong
+		if len(line) > max+2 {
+			return nil, false, errLineTooLong
 		}
-		// Longer than the buffer but maybe within the limit: collect it.
 		buf := append([]byte(nil), line...)
-		for {
+		for err == bufio.ErrBufferFull {
 			line, err = br.ReadSlice('\n')
 			buf = append(buf, line...)
 			if len(buf) > max+2 {
-				return nil, errLineTooLong
-			}
-			if err != bufio.ErrBufferFull {
-				break
+				return nil, false, errLineTooLong
 			}
 		}
 		line = buf
@@ -37,14 +38,15 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 		if err == io.EOF && len(line) > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, false, err
 	}
 	n := len(line) - 1
 	if n > 0 && line[n-1] == '\r' {
 		n--
+		crlf = true
 	}
 	if n > max {
-		return nil, errLineTooLong
+		return nil, false, errLineTooLong
 	}
-	return line[:n], nil
+	return line[:n], crlf, nil
 }
