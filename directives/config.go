@@ -48,7 +48,7 @@ type Global struct {
 	DefaultRuntimeDir       string
 	ErrorLog                string
 	LogLevel                string
-	LogFormats              map[string]string // nickname → format, main server's table
+	BufferedLogs            Opt[bool] // mod_log_config's BufferedLogs
 }
 
 // LoadedModule is a module in force.
@@ -107,10 +107,14 @@ type Server struct {
 	UseCanonicalName      Opt[string]
 	HostnameLookups       Opt[bool]
 
-	ErrorLog   string
-	LogLevel   string
-	LogFormats map[string]string
-	CustomLogs []CustomLog
+	ErrorLog string
+	LogLevel string
+	// LogFormats holds this server's LogFormat nicknames (a virtual
+	// host inherits the main server's, overlaid by its own);
+	// DefaultLogFormat is set by a LogFormat without a nickname.
+	LogFormats       map[string]LogFormat
+	DefaultLogFormat *LogFormat
+	CustomLogs       []CustomLog
 
 	// Dir is the server-level per-directory configuration (directives
 	// written outside any section), the base every section merges onto.
@@ -122,15 +126,7 @@ type Server struct {
 	Proxy      ProxyServer
 	Rewrite    *RewriteConf
 	TLS        TLSServer
-	ReqTimeout []string // RequestReadTimeout arguments, as written
-}
-
-// CustomLog is a CustomLog or TransferLog directive.
-type CustomLog struct {
-	Target    string // file path or "|pipe"
-	Format    string // a nickname or an inline format
-	Condition string // "env=[!]var" or "expr=…", may be empty
-	Pos       parser.Pos
+	ReqTimeout RequestReadTimeout
 }
 
 // SectionKind names a kind of section.
@@ -177,35 +173,26 @@ type DirConf struct {
 	Rewrite *RewriteConf
 	Headers []HeaderAction
 
-	DocumentRoot        string // only at server level
-	DirectoryIndex      []string
+	DocumentRoot        string       // only at server level
+	DirIndex            DirIndexConf // mod_dir
 	Options             []string
 	SetHandler          Opt[string]
 	ErrorDocuments      map[int]ErrorDocument
-	Aliases             []Alias // only at server level
+	Aliases             []Alias // mod_alias: at server level, and redirects and Location aliases in sections
 	Require             []string
 	AllowEncodedSlashes Opt[string]
 	MergeSlashes        Opt[bool]
 	LimitRequestBody    Opt[int64]
 	AddDefaultCharset   Opt[string]
 	ForceType           Opt[string]
-	Types               map[string]string // extension → media type (AddType)
+	MIME                MIMEConf // mod_mime
+	TLS                 TLSDir   // mod_ssl's per-directory and SSLProxy* settings
 }
 
 // ErrorDocument is one ErrorDocument directive.
 type ErrorDocument struct {
 	Code   int
 	Target string // a local URL, an external URL, or a quoted message
-	Pos    parser.Pos
-}
-
-// Alias is an Alias, AliasMatch, Redirect, RedirectMatch or ScriptAlias.
-type Alias struct {
-	Kind   string // "Alias", "AliasMatch", "Redirect", "RedirectMatch", "ScriptAlias", "ScriptAliasMatch", "RedirectTemp", "RedirectPermanent"
-	From   string
-	Regex  *pcre.Regexp
-	To     string
-	Status int // for redirects
 	Pos    parser.Pos
 }
 
