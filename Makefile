@@ -12,11 +12,26 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/portico
 
-# run checks the embedded demo configuration and prints its virtual hosts
-# and routes (serving it arrives with the request pipeline).
+# run builds Portico and the demo backend, starts the backend (HTTP and
+# WebSocket echo) on $(DEMO_BACKEND) and Portico in the foreground on
+# testdata/demo/portico.conf (127.0.0.1:8080), and stops both on Ctrl-C.
 run: build
-	PORTICO_DEMO_BACKEND=$(DEMO_BACKEND) ./$(BIN) -S -f testdata/demo/portico.conf -d .
+	$(GO) build -o bin/portico-demo-backend ./cmd/portico-demo-backend
 	PORTICO_DEMO_BACKEND=$(DEMO_BACKEND) ./$(BIN) -t -f testdata/demo/portico.conf -d .
+	@set -e; \
+	./bin/portico-demo-backend -addr $(DEMO_BACKEND) & be=$$!; \
+	trap 'kill $$be $$po 2>/dev/null; wait $$be $$po 2>/dev/null; exit 0' INT TERM; \
+	PORTICO_DEMO_BACKEND=$(DEMO_BACKEND) ./$(BIN) -DFOREGROUND -f testdata/demo/portico.conf -d . & po=$$!; \
+	sleep 1; \
+	echo; \
+	echo "Portico listens on http://127.0.0.1:8080 and proxies to the demo backend on $(DEMO_BACKEND). Try:"; \
+	echo "  curl -i http://127.0.0.1:8080/api/hello"; \
+	echo "  curl -i 'http://127.0.0.1:8080/api/_/status/503'"; \
+	echo "  curl -i http://127.0.0.1:8080/missing"; \
+	echo "  curl -i -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \\"; \
+	echo "       -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' --max-time 2 http://127.0.0.1:8080/ws/echo"; \
+	echo "Ctrl-C stops both."; \
+	wait $$po
 
 test: vet
 	$(GO) test -count=1 ./...

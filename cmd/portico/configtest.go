@@ -119,14 +119,3 @@ func listDirectives(w io.Writer) int {
 	}
 	return 0
 }
-
-// serve runs the server in the foreground.
-func serve(o *options, stdout, stderr io.Writer) int {
-	cfg, diags := directives.Load(loadOptions(o))
-	if printHTTPD(stderr, diags) {
-		return 1
-	}
-	_ = cfg
-	fmt.Fprintf(stderr, "%s: the configuration is valid, but this build of Portico cannot serve it yet (use -t, -S, -M or lint)\n", argv0)
-	return 1
-}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/server"
+)
+
+// serve runs the server in the foreground, as httpd -DFOREGROUND does:
+// the configuration is loaded and checked (errors as -t prints them),
+// the error log opened, then every Listen served until SIGTERM or
+// SIGINT, which stop accepting and let the requests in flight finish (up
+// to GracefulShutdownTimeout); a second signal stops at once.
+func serve(o *options, stdout, stderr io.Writer) int {
+	switch o.signal {
+	case "", "start":
+	default:
+		fmt.Fprintf(stderr, "%s: -k %s: Portico runs in the foreground only; stop it with SIGTERM\n", argv0, o.signal)
+		return 1
+	}
+	cfg, diags := directives.Load(loadOptions(o))
+	if printHTTPD(stderr, diags) {
+		return 1
+	}
+	if cfg.Main.ServerName == "" {
+		fmt.Fprintf(stderr, "AH00558: %s: Could not reliably determine the server's fully qualified domain name, using %s. Set the 'ServerName' directive globally to suppress this message\n", argv0, cfg.DefaultServerName)
+	}
+	logw, closeLog, err := openErrorLog(cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: could not open error log file %s: %v\nAH00015: Unable to open logs\n", argv0, cfg.Main.ErrorLog, err)
+		return 1
+	}
+	defer closeLog()
+	log := zerolog.New(logw).With().Timestamp().Int("pid", os.Getpid()).Logger().Level(logLevel(cfg.Main.LogLevel))
+
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", argv0, err)
+		return 1
+	}
+	srv.Software = "Portico/" + version
+	if pf := cfg.Global.PidFile; pf != "" {
+		if !filepath.IsAbs(pf) {
+			pf = filepath.Join(cfg.ServerRoot, pf)
+		}
+		if err := os.WriteFile(pf, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err == nil {
+			defer os.Remove(pf)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	go func() {
+		sig := <-sigs
+		log.Info().Str("signal", sig.String()).Msg("caught " + sig.String() + ", shutting down gracefully")
+		cancel()
+		<-sigs
+		log.Warn().Msg("second signal: closing every connection")
+		srv.Close()
+	}()
+	log.Info().Str("version", version).Msg("AH00489: Portico configured -- resuming normal operations")
+	if err := srv.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		if strings.HasPrefix(err.Error(), "AH00072") {
+			fmt.Fprintln(stderr, "no listening sockets available, shutting down")
+			fmt.Fprintln(stderr, "AH00015: Unable to open logs")
+		}
+		return 1
+	}
+	return 0
+}
+
+// openErrorLog opens the main server's ErrorLog file (relative to
+// ServerRoot); piped and syslog logs go to stderr.
+func openErrorLog(cfg *directives.Config, stderr io.Writer) (io.Writer, func(), error) {
+	name := cfg.Main.ErrorLog
+	if name == "" || name == "/dev/stderr" || strings.HasPrefix(name, "|") || strings.HasPrefix(name, "syslog") {
+		return stderr, func() {}, nil
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(cfg.ServerRoot, name)
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// logLevel maps httpd's LogLevel (its first word) to zerolog's.
+func logLevel(s string) zerolog.Level {
+	w, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), " ")
+	switch w {
+	case "emerg", "alert", "crit", "error":
+		return zerolog.ErrorLevel
+	case "notice", "info":
+		return zerolog.InfoLevel
+	case "debug":
+		return zerolog.DebugLevel
+	}
+	if strings.HasPrefix(w, "trace") {
+		return zerolog.TraceLevel
+	}
+	return zerolog.InfoLevel
+}

@@ -1,0 +1,454 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/internal/http1"
+)
+
+// conn is one client connection.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	gen *generation
+
+	mu       sync.Mutex
+	busy     bool // a request is being read or served
+	closed   bool
+	hijacked bool
+}
+
+// closeIfIdle closes the connection when it is waiting for a request.
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.busy && !c.hijacked && !c.closed {
+		c.closed = true
+		c.nc.Close()
+	}
+}
+
+// setBusy marks the connection busy or idle; it reports false when the
+// server is shutting down and the connection must close instead.
+func (c *conn) setBusy(b bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.busy = b
+	return b || !c.srv.closing.Load()
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort()
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+// serve reads and answers requests until the connection ends.
+func (c *conn) serve() {
+	defer func() {
+		c.mu.Lock()
+		if !c.hijacked && !c.closed {
+			c.closed = true
+			c.nc.Close()
+		}
+		c.mu.Unlock()
+	}()
+	g := c.gen
+	local, remote := addrPort(c.nc.LocalAddr()), addrPort(c.nc.RemoteAddr())
+	chain := g.table.connChain(local)
+	base := g.table.main
+	if chain != nil {
+		base = chain.def
+	}
+	log := c.srv.Log.With().Str("client", remote.String()).Logger()
+	br := bufio.NewReaderSize(c.nc, 8192)
+	bw := bufio.NewWriterSize(c.nc, 8192)
+	keepalives := 0
+	wait := base.timeout
+	for {
+		// Wait for the next request: Timeout for the first, then the
+		// last server's KeepAliveTimeout.
+		c.nc.SetReadDeadline(time.Now().Add(wait))
+		if _, err := br.Peek(1); err != nil {
+			return
+		}
+		if !c.setBusy(true) {
+			return
+		}
+		c.nc.SetReadDeadline(time.Now().Add(base.timeout))
+		start := time.Now()
+		req, err := http1.ReadRequest(br, base.limits)
+		x := &Exchange{
+			Req: req, Local: local, Remote: remote, Start: start, Log: log,
+			c: c, br: br, bw: bw, gen: g, vh: base, keepalives: keepalives,
+		}
+		if err != nil {
+			var se *http1.StatusError
+			if !errors.As(err, &se) {
+				if isTimeout(err) {
+					// httpd answers a request cut short by the timeout
+					// with 408 and closes.
+					x.Req = &http1.Request{Method: "GET", Proto: "HTTP/1.0", Major: 1, Body: strings.NewReader("")}
+					x.Error(408)
+					bw.Flush()
+				}
+				return
+			}
+			x.Req = &http1.Request{Method: "GET", Proto: "HTTP/1.0", Major: 1, Minor: 0, Body: strings.NewReader("")}
+			x.readErr = se
+			log.Debug().Int("status", se.Status).Str("reason", se.Reason).Msg("bad request")
+			x.Error(se.Status)
+			bw.Flush()
+			c.srv.logRequest(x)
+			return
+		}
+		c.srv.handle(x)
+		if x.hijacked {
+			return
+		}
+		if !x.wrote {
+			x.Error(500)
+		}
+		x.finish()
+		if err := bw.Flush(); err != nil {
+			return
+		}
+		c.srv.logRequest(x)
+		if !x.keepAlive || x.mustClose {
+			return
+		}
+		keepalives++
+		wait = x.vh.keepAliveTimeout
+		if !c.setBusy(false) {
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// Exchange is one request and its response as the pipeline passes it
+// along: what the client sent, what has been decided about it, and the
+// means to answer.
+type Exchange struct {
+	// Req is the request as read; handlers may change its headers.
+	Req *http1.Request
+	// Local and Remote are the connection's addresses.
+	Local, Remote netip.AddrPort
+	// Start is when the request began to arrive.
+	Start time.Time
+	// Log is the error log of this request.
+	Log zerolog.Logger
+
+	// Server is the chosen server: the main one or a virtual host.
+	Server *directives.Server
+	// Hostname is the request's host (httpd's r->hostname): from an
+	// absolute request-target or the Host header, lower-cased, without
+	// port; "" when the request names none. HostPort is the port the
+	// Host header gave, 0 if none.
+	Hostname string
+	HostPort int
+	// URI is the decoded, normalised path (httpd's r->uri); Args the
+	// query string without '?', HasArgs whether there was a '?'.
+	URI     string
+	Args    string
+	HasArgs bool
+	// Dir is the per-directory configuration for URI: the server level
+	// merged with the matching <Location> sections.
+	Dir *directives.DirConf
+	// Status and BytesSent describe the response once written.
+	Status    int
+	BytesSent int64
+
+	c          *conn
+	br         *bufio.Reader
+	bw         *bufio.Writer
+	gen        *generation
+	vh         *vhost
+	keepalives int
+	readErr    *http1.StatusError
+
+	wrote      bool
+	keepAlive  bool
+	hijacked   bool
+	bodyOut    io.Writer
+	closer     io.Closer
+	headOnly   bool
+	errorDepth int
+	recursive  int // the status of a failed ErrorDocument
+	// forceStatus is the error status an ErrorDocument's local URL is
+	// served with.
+	forceStatus int
+	// errReason, errNotes and errHeader shape the next error page:
+	// a reason phrase other than httpd's ("Proxy Error"), the notes
+	// httpd adds to some pages, and fields to keep.
+	errReason string
+	errNotes  string
+	errHeader http1.Headers
+	mustClose bool
+}
+
+// ServerName is the chosen server's host name (httpd's server_hostname).
+func (x *Exchange) ServerName() string { return x.vh.hostname }
+
+// Timeout is the chosen server's Timeout.
+func (x *Exchange) Timeout() time.Duration { return x.vh.timeout }
+
+// ClientReader returns the connection's buffered reader, which may hold
+// bytes the client sent after the request head (for a tunnel).
+func (x *Exchange) ClientReader() *bufio.Reader { return x.br }
+
+// Hijack hands the client connection over to the caller (after a 101):
+// the server neither reads, writes nor closes it afterwards. Buffered
+// response bytes are flushed first; the reader holds what the client
+// sent beyond the request.
+func (x *Exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if err := x.bw.Flush(); err != nil {
+		return nil, nil, err
+	}
+	x.c.nc.SetDeadline(time.Time{})
+	x.c.mu.Lock()
+	x.c.hijacked = true
+	x.c.mu.Unlock()
+	x.hijacked = true
+	x.wrote = true
+	return x.c.nc, bufio.NewReadWriter(x.br, x.bw), nil
+}
+
+// Written reports whether the response head has been written.
+func (x *Exchange) Written() bool { return x.wrote }
+
+// Tunnel returns the Tunnel hook, nil when none is set.
+func (x *Exchange) Tunnel() func(x *Exchange, client net.Conn, backend net.Conn) error {
+	return x.c.srv.Hooks.Tunnel
+}
+
+// RequestHeaders runs the RequestHeaders hook on h, if set.
+func (x *Exchange) RequestHeaders(h *http1.Headers) {
+	if f := x.c.srv.Hooks.RequestHeaders; f != nil {
+		f(x, h)
+	}
+}
+
+// WriteResponse writes the status line and headers h, then the body,
+// framed as httpd frames it: length ≥ 0 is sent as Content-Length,
+// otherwise HTTP/1.1 clients get chunked coding and HTTP/1.0 clients a
+// body ended by closing. Date and Server are added when h lacks them;
+// Connection and Keep-Alive follow httpd's keep-alive rules. For HEAD,
+// 204 and 304 no body is sent. Copying body stops at its io.EOF.
+func (x *Exchange) WriteResponse(status int, reason string, h http1.Headers, body io.Reader, length int64) error {
+	if err := x.WriteHead(status, reason, h, length); err != nil {
+		return err
+	}
+	if body == nil || x.headOnly {
+		return nil
+	}
+	_, err := io.Copy(x, body)
+	return err
+}
+
+// WriteHead writes the status line and headers as WriteResponse does;
+// the body follows with Write. reason "" means httpd's reason phrase.
+func (x *Exchange) WriteHead(status int, reason string, h http1.Headers, length int64) error {
+	if x.wrote {
+		return errors.New("server: response already written")
+	}
+	if x.forceStatus != 0 && status == 200 {
+		status, reason = x.forceStatus, ""
+	}
+	x.wrote = true
+	x.Status = status
+	if reason == "" {
+		reason = reasonPhrase(status)
+	}
+	req := x.Req
+	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
+	headerOnly := req.Method == "HEAD" || status == 204 || status == 304 || status < 200
+	out := make(http1.Headers, 0, len(h)+6)
+	if !h.Has("Date") {
+		out.Add("Date", httpDate(time.Now()))
+	}
+	if !h.Has("Server") {
+		out.Add("Server", x.c.srv.software())
+	}
+	var ctype string
+	for _, f := range h {
+		switch strings.ToLower(f.Name) {
+		case "content-type":
+			if ctype == "" {
+				ctype = f.Value
+			}
+			continue
+		case "content-length", "transfer-encoding", "connection", "keep-alive":
+			continue
+		}
+		out = append(out, f)
+	}
+	chunked := false
+	switch {
+	case status == 204 || status == 304 || status < 200:
+	case length >= 0:
+		out.Add("Content-Length", strconv.FormatInt(length, 10))
+	case http11 && req.Method != "HEAD":
+		chunked = true
+		out.Add("Transfer-Encoding", "chunked")
+	}
+	x.keepAlive = x.decideKeepAlive(status, length >= 0 || chunked || headerOnly, &out)
+	if ctype != "" {
+		out.Add("Content-Type", ctype)
+	}
+	if f := x.c.srv.Hooks.ResponseHeaders; f != nil {
+		f(x, status, &out)
+	}
+	proto := "HTTP/1.1"
+	resp := &http1.Response{Proto: proto, Major: 1, Minor: 1, Status: status, Reason: reason, Header: out}
+	if err := http1.WriteResponseHead(x.bw, resp); err != nil {
+		return err
+	}
+	x.headOnly = headerOnly
+	switch {
+	case headerOnly:
+		x.bodyOut = io.Discard
+	case chunked:
+		cw := http1.NewChunkedWriter(x.bw)
+		x.bodyOut, x.closer = cw, cw
+	default:
+		x.bodyOut = x.bw
+	}
+	return nil
+}
+
+// Write writes response body bytes after WriteHead.
+func (x *Exchange) Write(p []byte) (int, error) {
+	if !x.wrote {
+		return 0, errors.New("server: body before head")
+	}
+	if x.headOnly {
+		return len(p), nil
+	}
+	n, err := x.bodyOut.Write(p)
+	x.BytesSent += int64(n)
+	return n, err
+}
+
+// Flush sends buffered response bytes to the client.
+func (x *Exchange) Flush() error { return x.bw.Flush() }
+
+// finish ends the response body and reads what is left of the request
+// body so that the connection can carry the next request.
+func (x *Exchange) finish() {
+	if x.closer != nil {
+		x.closer.Close()
+		x.closer = nil
+	}
+	if x.keepAlive && x.Req.Body != nil {
+		x.c.nc.SetReadDeadline(time.Now().Add(x.vh.timeout))
+		if _, err := io.Copy(io.Discard, x.Req.Body); err != nil {
+			x.keepAlive = false
+		}
+	}
+}
+
+// decideKeepAlive is httpd's ap_set_keepalive: whether the connection
+// stays open after this response, adding Keep-Alive and Connection.
+func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) bool {
+	req := x.Req
+	vh := x.vh
+	connHdr := strings.Join(req.Header.Values("Connection"), ",")
+	left := vh.maxKeepAlive - x.keepalives
+	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
+	kaSent := hasToken(connHdr, "keep-alive")
+	expecting := http11 && strings.EqualFold(req.Header.Get("Expect"), "100-continue")
+	ok := x.readErr == nil && !x.mustClose &&
+		!x.c.srv.closing.Load() &&
+		!expecting &&
+		!req.Close &&
+		framed &&
+		vh.keepAlive &&
+		vh.keepAliveTimeout > 0 &&
+		(vh.maxKeepAlive == 0 || left > 0) &&
+		!dropsConnection(status) &&
+		!hasToken(connHdr, "close") &&
+		(kaSent || http11)
+	if ok {
+		if kaSent {
+			secs := strconv.Itoa(int(vh.keepAliveTimeout / time.Second))
+			if vh.maxKeepAlive != 0 {
+				h.Add("Keep-Alive", "timeout="+secs+", max="+strconv.Itoa(left))
+			} else {
+				h.Add("Keep-Alive", "timeout="+secs)
+			}
+			h.Add("Connection", "Keep-Alive")
+		}
+		return true
+	}
+	h.Add("Connection", "close")
+	return false
+}
+
+// dropsConnection is httpd's ap_status_drops_connection.
+func dropsConnection(status int) bool {
+	switch status {
+	case 400, 408, 411, 413, 414, 500, 503, 501:
+		return true
+	}
+	return false
+}
+
+// hasToken reports whether the comma-separated list holds tok, ignoring
+// case (ap_find_token).
+func hasToken(list, tok string) bool {
+	for _, t := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(t), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// httpDate formats t as an HTTP date.
+func httpDate(t time.Time) string {
+	return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+}
+
+func (s *Server) software() string {
+	if s.Software == "" {
+		return "Portico"
+	}
+	return s.Software
+}
+
+func (s *Server) logRequest(x *Exchange) {
+	if s.Hooks.Log == nil {
+		return
+	}
+	srv := x.Server
+	if srv == nil {
+		srv = x.vh.srv
+	}
+	s.Hooks.Log(&LogRecord{
+		Server: srv, Remote: x.Remote, Local: x.Local, Time: x.Start,
+		Duration: time.Since(x.Start), Method: x.Req.Method, Target: x.Req.Target,
+		Proto: x.Req.Proto, Status: x.Status, BytesSent: x.BytesSent, Header: x.Req.Header,
+	})
+}

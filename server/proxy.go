@@ -1,0 +1,131 @@
+package server
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/portico-proxy/portico/internal/http1"
+	"github.com/portico-proxy/portico/proxy"
+)
+
+// The Exchange is the client side of a proxied request.
+var _ proxy.ResponseWriter = (*Exchange)(nil)
+
+// serveProxy routes the request through the server's ProxyPass table
+// (the merged <Location> route first) and forwards it when a route
+// claims it. It reports whether the request was handled.
+func (x *Exchange) serveProxy() bool {
+	rt := x.vh.router
+	if rt == nil {
+		return false
+	}
+	in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
+		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
+	m := rt.Match(in, proxy.PhaseTranslate)
+	if m.Outcome != proxy.Proxied {
+		return false
+	}
+	base := x.selfURL("")
+	port := ""
+	if p := x.localPortForURL(); p != 80 {
+		port = ":" + strconv.Itoa(p)
+	}
+	rq := &proxy.Request{
+		Client:             x.Req,
+		Router:             rt,
+		URI:                x.URI,
+		Args:               x.Args,
+		HasArgs:            x.HasArgs,
+		ClientIP:           x.Remote.Addr().Unmap().String(),
+		ServerName:         x.vh.hostname,
+		ServerPort:         port,
+		BaseURL:            base,
+		Dir:                &x.Dir.Proxy,
+		Timeout:            x.vh.timeout,
+		KeepEncodedSlashes: x.Dir.AllowEncodedSlashes.Get("off") == "nodecode",
+		Keepalives:         x.keepalives,
+	}
+	if f := x.c.srv.Hooks.RequestHeaders; f != nil {
+		f(x, &x.Req.Header)
+	}
+	_, err := x.gen.proxy.Serve(x, rq, m)
+	if err == nil {
+		return true
+	}
+	var pe *proxy.Error
+	switch {
+	case errors.As(err, &pe) && !x.wrote:
+		if pe.CloseClient {
+			x.closeAfter()
+			x.wrote = true
+			return true
+		}
+		x.errReason = pe.ReasonPhrase()
+		x.errNotes = pe.Notes
+		x.errHeader = pe.Header
+		x.Error(pe.Status)
+	case errors.Is(err, proxy.ErrLocal) && !x.wrote:
+		return false
+	default:
+		// The response was under way: the client connection cannot
+		// carry another request.
+		x.Log.Debug().Err(err).Msg("proxied response cut short")
+		x.closeAfter()
+	}
+	return true
+}
+
+// localPortForURL is the port httpd's ap_get_server_port gives with
+// UseCanonicalName Off: Host's port, else the connection's.
+func (x *Exchange) localPortForURL() int {
+	if x.HostPort != 0 {
+		return x.HostPort
+	}
+	return int(x.Local.Port())
+}
+
+// closeAfter makes the connection close once this exchange ends.
+func (x *Exchange) closeAfter() { x.keepAlive, x.mustClose = false, true }
+
+// WriteInterim sends a 1xx response at once.
+func (x *Exchange) WriteInterim(resp *http1.Response) error {
+	r := *resp
+	r.Proto, r.Major, r.Minor = "HTTP/1.1", 1, 1
+	if r.Reason == "" {
+		r.Reason = reasonPhrase(r.Status)
+	}
+	if err := http1.WriteResponseHead(x.bw, &r); err != nil {
+		return err
+	}
+	return x.bw.Flush()
+}
+
+// WriteHeader sends the final response head of a proxied response: a
+// 101 goes out with its fields as they are, others as WriteHead frames
+// them.
+func (x *Exchange) WriteHeader(resp *http1.Response) error {
+	if resp.Status == 101 {
+		if x.wrote {
+			return errors.New("server: response already written")
+		}
+		x.wrote, x.Status = true, 101
+		h := resp.Header
+		if !h.Has("Date") {
+			h = append(http1.Headers{{Name: "Date", Value: httpDate(x.Start)}}, h...)
+		}
+		r := &http1.Response{Proto: "HTTP/1.1", Major: 1, Minor: 1, Status: 101, Reason: resp.Reason, Header: h}
+		if r.Reason == "" {
+			r.Reason = reasonPhrase(101)
+		}
+		x.closeAfter()
+		return http1.WriteResponseHead(x.bw, r)
+	}
+	return x.WriteHead(resp.Status, resp.Reason, resp.Header, resp.ContentLength)
+}
+
+// reasonPhrase is httpd's reason phrase for status.
+func reasonPhrase(status int) string {
+	r := strings.TrimPrefix(statusLine(status), strconv.Itoa(status))
+	return strings.TrimPrefix(r, " ")
+}

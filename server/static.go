@@ -1,0 +1,332 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/internal/http1"
+)
+
+// mimeTypes is what the static files need of the loaded modules and
+// TypesConfig.
+type mimeTypes struct {
+	enabled   bool              // mod_mime is loaded
+	types     map[string]string // extension → type, from TypesConfig
+	dir       bool              // mod_dir is loaded
+	autoindex bool              // mod_autoindex is loaded
+	alias     bool              // mod_alias is loaded
+}
+
+func hasModule(cfg *directives.Config, id string) bool {
+	for _, m := range cfg.Modules {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// loadMime reads TypesConfig when mod_mime is loaded, as mod_mime does
+// at start-up (failing the same way when the file cannot be read).
+func loadMime(cfg *directives.Config) (mimeTypes, error) {
+	m := mimeTypes{
+		enabled:   hasModule(cfg, "mime_module"),
+		dir:       hasModule(cfg, "dir_module"),
+		autoindex: hasModule(cfg, "autoindex_module"),
+		alias:     hasModule(cfg, "alias_module"),
+	}
+	if !m.enabled {
+		return m, nil
+	}
+	file := cfg.Main.Dir.MIME.TypesConfig.Get("conf/mime.types")
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(cfg.ServerRoot, file)
+	}
+	t, err := directives.ReadMIMETypes(file)
+	if err != nil {
+		return m, fmt.Errorf("AH01596: mod_mime: could not open mime types config file %s.", file)
+	}
+	m.types = t
+	return m, nil
+}
+
+// contentType is mod_mime's find_ct for the file name: every extension
+// after the first dot is looked up, the last one with a type wins;
+// AddType settings beat TypesConfig. "" when no type applies.
+func (m *mimeTypes) contentType(dir *directives.DirConf, name string) string {
+	if ft := dir.ForceType.Get(""); ft != "" && !strings.EqualFold(ft, "none") {
+		return ft
+	}
+	if !m.enabled {
+		return ""
+	}
+	ct, charset := "", ""
+	exts := strings.Split(name, ".")
+	for _, ext := range exts[1:] {
+		ext = strings.ToLower(ext)
+		found := ""
+		if e, ok := dir.MIME.Extensions[ext]; ok && e.Type.Set {
+			found = e.Type.Val
+		} else if t, ok := m.types[ext]; ok {
+			found = t
+		}
+		if found != "" {
+			ct = found
+		}
+		if e, ok := dir.MIME.Extensions[ext]; ok && e.Charset.Set {
+			charset = e.Charset.Val
+		}
+	}
+	if ct != "" && charset != "" && !strings.Contains(ct, "charset=") {
+		ct += "; charset=" + charset
+	}
+	return ct
+}
+
+// serveStatic maps the URI to a file below DocumentRoot (or an Alias)
+// and serves it as httpd's core does with mod_dir and mod_mime.
+func (s *Server) serveStatic(x *Exchange) {
+	m := &x.gen.mime
+	if x.URI == "*" {
+		x.WriteResponse(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, nil, 0)
+		return
+	}
+	fpath, handled := x.translate()
+	if handled {
+		return
+	}
+	dir := walkDirectories(x.Dir, x.vh.sections, fpath)
+	x.Dir = walkLocations(dir, x.vh.sections, x.URI)
+	fi, err := os.Stat(fpath)
+	if err != nil {
+		x.Log.Debug().Str("file", fpath).Msg("AH00128: File does not exist")
+		x.Error(404)
+		return
+	}
+	if fi.IsDir() {
+		if !m.dir {
+			x.Log.Debug().Str("file", fpath).Msg("AH00037: Attempt to serve directory")
+			x.Error(404)
+			return
+		}
+		if !strings.HasSuffix(x.URI, "/") {
+			if !x.Dir.DirIndex.Slash.Get(true) {
+				x.Error(404)
+				return
+			}
+			loc := x.selfURL(x.URI + "/")
+			if x.HasArgs {
+				loc += "?" + x.Args
+			}
+			x.ErrorLocation(301, loc)
+			return
+		}
+		names := x.Dir.DirIndex.Names.Get([]string{"index.html"})
+		for _, n := range names {
+			if strings.HasPrefix(n, "/") {
+				continue
+			}
+			p := filepath.Join(fpath, n)
+			if ifi, err := os.Stat(p); err == nil && !ifi.IsDir() {
+				s.serveFile(x, p, ifi)
+				return
+			}
+		}
+		if m.autoindex {
+			x.Log.Error().Str("file", fpath).Msg("AH01276: Cannot serve directory " + fpath + "/: No matching DirectoryIndex (" + strings.Join(names, ",") + ") found, and server-generated directory index forbidden by Options directive")
+			x.Error(403)
+			return
+		}
+		x.Error(404)
+		return
+	}
+	s.serveFile(x, fpath, fi)
+}
+
+// translate is httpd's translate_name for files: mod_alias's Alias and
+// Redirect, then DocumentRoot. handled is true when a redirect was sent.
+func (x *Exchange) translate() (fpath string, handled bool) {
+	if x.gen.mime.alias {
+		for i := range x.vh.dir.Aliases {
+			a := &x.vh.dir.Aliases[i]
+			if a.ToExpr || a.From == "" {
+				continue
+			}
+			rest, ok := aliasMatch(a, x.URI)
+			if !ok {
+				continue
+			}
+			if a.IsRedirect() {
+				if a.Status < 300 || a.Status > 399 {
+					x.Error(a.Status)
+					return "", true
+				}
+				loc := rest
+				if x.HasArgs {
+					loc += "?" + x.Args
+				}
+				x.ErrorLocation(a.Status, loc)
+				return "", true
+			}
+			return rest, false
+		}
+	}
+	return filepath.Join(x.vh.dir.DocumentRoot, filepath.FromSlash(x.URI)), false
+}
+
+// aliasMatch applies one Alias, AliasMatch or Redirect to uri and
+// returns the substituted target.
+func aliasMatch(a *directives.Alias, uri string) (string, bool) {
+	if a.Regex != nil {
+		mt := a.Regex.FindStringMatch(uri)
+		if mt == nil {
+			return "", false
+		}
+		var b strings.Builder
+		to := a.To
+		for i := 0; i < len(to); i++ {
+			if to[i] == '$' && i+1 < len(to) && isDigit(to[i+1]) {
+				b.WriteString(mt.Group(int(to[i+1] - '0')))
+				i++
+				continue
+			}
+			if to[i] == '\\' && i+1 < len(to) {
+				i++
+			}
+			b.WriteByte(to[i])
+		}
+		return b.String(), true
+	}
+	n := aliasPrefixLen(uri, a.From)
+	if n == 0 {
+		return "", false
+	}
+	return a.To + uri[n:], true
+}
+
+// aliasPrefixLen is mod_alias's alias_matches: the length of uri that
+// the alias path covers (runs of '/' match each other, the alias must end
+// at a segment boundary), 0 when it does not match.
+func aliasPrefixLen(uri, alias string) int {
+	i, j := 0, 0
+	for j < len(alias) {
+		if alias[j] == '/' {
+			if i >= len(uri) || uri[i] != '/' {
+				return 0
+			}
+			for j < len(alias) && alias[j] == '/' {
+				j++
+			}
+			for i < len(uri) && uri[i] == '/' {
+				i++
+			}
+			continue
+		}
+		if i >= len(uri) || uri[i] != alias[j] {
+			return 0
+		}
+		i++
+		j++
+	}
+	if alias[len(alias)-1] != '/' && i < len(uri) && uri[i] != '/' {
+		return 0
+	}
+	return i
+}
+
+// selfURL is ap_construct_url with UseCanonicalName Off: the request's
+// host and port (the connection's port when Host gives none).
+func (x *Exchange) selfURL(path string) string {
+	host := x.Hostname
+	if host == "" {
+		host = x.vh.hostname
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := x.HostPort
+	if port == 0 {
+		port = int(x.Local.Port())
+	}
+	if port != 80 {
+		host += ":" + strconv.Itoa(port)
+	}
+	return "http://" + host + path
+}
+
+// serveFile sends a regular file with httpd's validators: Last-Modified
+// (never later than the request), the ETag "size-mtime" in hex (weak
+// when the file changed within the last second), Accept-Ranges, and 304
+// for a matching If-None-Match or If-Modified-Since.
+func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
+	switch x.Req.Method {
+	case "GET", "HEAD", "POST":
+	case "OPTIONS":
+		x.WriteResponse(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, nil, 0)
+		return
+	default:
+		x.Error(405)
+		return
+	}
+	f, err := os.Open(fpath)
+	if err != nil {
+		x.Log.Error().Err(err).Str("file", fpath).Msg("AH00132: file permissions deny server access")
+		x.Error(403)
+		return
+	}
+	defer f.Close()
+	now := x.Start
+	mtime := fi.ModTime()
+	lm := mtime
+	if lm.After(now) {
+		lm = now
+	}
+	etag := fmt.Sprintf(`"%x-%x"`, fi.Size(), mtime.UnixMicro())
+	if now.Sub(mtime) <= time.Second {
+		etag = "W/" + etag
+	}
+	h := http1.Headers{
+		{Name: "Last-Modified", Value: httpDate(lm)},
+		{Name: "ETag", Value: etag},
+		{Name: "Accept-Ranges", Value: "bytes"},
+	}
+	if notModified(x.Req.Header, etag, lm) && (x.Req.Method == "GET" || x.Req.Method == "HEAD") {
+		x.WriteResponse(304, "", h, nil, -1)
+		return
+	}
+	if ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath)); ct != "" {
+		h.Add("Content-Type", ct)
+	}
+	x.WriteResponse(200, "", h, f, fi.Size())
+}
+
+// notModified is httpd's ap_meets_conditions for GET and HEAD:
+// If-None-Match (weak comparison, "*") decides when present, else
+// If-Modified-Since.
+func notModified(h http1.Headers, etag string, lm time.Time) bool {
+	if inm := h.Get("If-None-Match"); inm != "" {
+		if strings.TrimSpace(inm) == "*" {
+			return true
+		}
+		want := strings.TrimPrefix(etag, "W/")
+		for _, t := range strings.Split(inm, ",") {
+			if strings.TrimPrefix(strings.TrimSpace(t), "W/") == want {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := h.Get("If-Modified-Since"); ims != "" {
+		t, err := time.Parse("Mon, 02 Jan 2006 15:04:05 GMT", ims)
+		if err != nil {
+			return false
+		}
+		return !lm.Truncate(time.Second).After(t)
+	}
+	return false
+}
