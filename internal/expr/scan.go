@@ -10,6 +10,8 @@ const (
 	tEnd tok = iota
 	tTrue
 	tFalse
+	tExprBool
+	tExprString
 	tError
 	tDigit
 	tID
@@ -51,7 +53,8 @@ const (
 )
 
 var tokNames = [...]string{
-	tEnd: "$end", tTrue: "T_TRUE", tFalse: "T_FALSE", tError: "T_ERROR",
+	tEnd: "$end", tTrue: "T_TRUE", tFalse: "T_FALSE",
+	tExprBool: "T_EXPR_BOOL", tExprString: "T_EXPR_STRING", tError: "T_ERROR",
 	tDigit: "T_DIGIT", tID: "T_ID", tString: "T_STRING", tRegex: "T_REGEX",
 	tRegexI: "T_REGEX_I", tBackref: "T_REGEX_BACKREF", tOpUnary: "T_OP_UNARY",
 	tOpBinary: "T_OP_BINARY", tStrBegin: "T_STR_BEGIN", tStrEnd: "T_STR_END",
@@ -196,8 +199,10 @@ func (s *scanner) scanStr() token {
 				return s.jam()
 			}
 			if c != s.del {
-				s.buf.WriteByte(c)
 				s.pos++
+				if !s.add(c) {
+					return s.fail(errStrLong)
+				}
 				continue
 			}
 			if s.buf.Len() > 0 {
@@ -233,10 +238,25 @@ func (s *scanner) scanStr() token {
 			s.pop()
 			return token{t: tVarEnd}
 		default:
-			s.buf.WriteByte(c)
 			s.pos++
+			if !s.add(c) {
+				return s.fail(errStrLong)
+			}
 		}
 	}
+}
+
+// maxString is httpd's MAX_STRING_LEN, the size of its string and regex
+// buffers.
+const maxString = 8192
+
+const errStrLong = "String too long"
+
+// add appends c to the current string part; false when the part has
+// filled httpd's buffer.
+func (s *scanner) add(c byte) bool {
+	s.buf.WriteByte(c)
+	return s.buf.Len() < maxString
 }
 
 // escape handles a backslash sequence inside a string; ok is false when
@@ -264,8 +284,10 @@ func (s *scanner) escape() (token, bool) {
 		if v > 0xff {
 			return s.fail("Escape sequence out of bound"), false
 		}
-		s.buf.WriteByte(byte(v))
 		s.pos = i + octal
+		if !s.add(byte(v)) {
+			return s.fail(errStrLong), false
+		}
 		return token{}, true
 	}
 	c := s.src[i]
@@ -281,8 +303,10 @@ func (s *scanner) escape() (token, bool) {
 	case 'f':
 		c = '\f'
 	}
-	s.buf.WriteByte(c)
 	s.pos = i + 1
+	if !s.add(c) {
+		return s.fail(errStrLong), false
+	}
 	return token{}, true
 }
 
@@ -404,6 +428,10 @@ func (s *scanner) scanInitial() token {
 // ending inside the body yields end of input, as in httpd.
 func (s *scanner) scanRegex(del byte) token {
 	end := strings.IndexByte(s.src[s.pos:], del)
+	if end >= maxString || end < 0 && len(s.src)-s.pos >= maxString {
+		s.pos += maxString
+		return s.fail("Regexp too long")
+	}
 	if end < 0 {
 		s.pos = len(s.src)
 		return token{t: tEnd}
