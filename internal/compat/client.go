@@ -173,22 +173,35 @@ func (cl *client) waitClose(cc *clientConn, d time.Duration) {
 	}
 }
 
-// waitResponse reads one response (a 1xx interim response counts as one)
-// and records it.
+// waitResponse reads st.Count responses (a 1xx interim response counts
+// as one) and then records them together: pipelined responses are read
+// while the server already forwards the next request, so recording each
+// as it arrives would race with the backend's records.
 func (cl *client) waitResponse(cc *clientConn, st Step) {
 	cc.c.SetReadDeadline(time.Now().Add(st.Timeout))
-	resp, err := readResponse(cc.br, st.Head)
-	if resp == nil {
-		if err == nil {
-			err = io.EOF
+	var blocks []string
+	defer func() {
+		for _, b := range blocks {
+			cl.rec.add(b)
 		}
-		if !isTimeout(err) {
-			cc.closed = true
+	}()
+	for range st.Count {
+		resp, err := readResponse(cc.br, st.Head)
+		if resp == nil {
+			if err == nil {
+				err = io.EOF
+			}
+			if !isTimeout(err) {
+				cc.closed = true
+			}
+			blocks = append(blocks, fmt.Sprintf("--- %s no response: %s", cc.label(), readFailure(err, st.Timeout)))
+			return
 		}
-		cl.rec.add(fmt.Sprintf("--- %s no response: %s", cc.label(), readFailure(err, st.Timeout)))
-		return
+		blocks = append(blocks, formatResponse(cc.label(), resp, err, st.Timeout))
+		if err != nil {
+			return
+		}
 	}
-	cl.rec.addResponse(cc.label(), resp, err, st.Timeout)
 }
 
 // readFailure names why a read ended, the same way for every product.

@@ -62,15 +62,14 @@ func (r *recorder) backendEvent(e backend.Event) {
 // begin the same way for the error-page rule to apply to them).
 const errorPageStart = `<!DOCTYPE HTML PUBLIC "-//`
 
-// addResponse records a response the client read; err is how reading it
-// ended early, if it did.
-func (r *recorder) addResponse(label string, resp *response, err error, d time.Duration) {
+// formatResponse formats a response the client read; err is how reading
+// it ended early, if it did.
+func formatResponse(label string, resp *response, err error, d time.Duration) string {
 	var b strings.Builder
 	if resp.raw {
 		b.WriteString("--- " + label + " response (not HTTP/1.x)\n")
 		b.WriteString("bytes: " + backend.Describe(resp.body, int64(len(resp.body)), sha(resp.body)))
-		r.add(b.String())
-		return
+		return b.String()
 	}
 	errorPage := strings.HasPrefix(string(resp.body), errorPageStart)
 	b.WriteString("--- " + label + " response\n" + resp.status + "\n")
@@ -91,7 +90,7 @@ func (r *recorder) addResponse(label string, resp *response, err error, d time.D
 	if err != nil {
 		b.WriteString("\nthen: " + readFailure(err, d))
 	}
-	r.add(b.String())
+	return b.String()
 }
 
 var (

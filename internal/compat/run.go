@@ -78,7 +78,11 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 	rec := &recorder{}
 	backends := map[string]*backend.Backend{}
 	for _, name := range BackendNames {
-		b, err := backend.Start(name, rec.backendEvent)
+		ln, err := ListenPort()
+		if err != nil {
+			return res, err
+		}
+		b := backend.Serve(name, ln, rec.backendEvent)
 		if err != nil {
 			return res, err
 		}
@@ -131,6 +135,13 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 	cl := &client{addr: listen, rec: rec, backends: backends}
 	cl.run(ctx, steps)
 	cl.closeAll()
+	select {
+	case <-exited:
+		// Also what happens when another process held the port: the
+		// client talked to it and the server gave up binding.
+		return res, fmt.Errorf("%s exited during the steps", srv.Name)
+	default:
+	}
 	res.Observed = "# " + c.Comment + "\n" + rec.text()
 	return res, nil
 }
@@ -170,16 +181,6 @@ func waitListening(ctx context.Context, addr string, exited chan struct{}) error
 			return fmt.Errorf("nothing listening on %s after %v", addr, startTimeout)
 		}
 	}
-}
-
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // vars maps each placeholder to its value for one run.

@@ -31,7 +31,7 @@ type Step struct {
 	Kind    string
 	Line    int           // line of the step in the script, from 1
 	Data    []byte        // send, send-repeat (one unit), ws-send payload, read
-	Count   int           // send-repeat count; read byte count
+	Count   int           // send-repeat count; read byte count; wait-response count
 	Head    bool          // wait-response: the request was HEAD
 	Timeout time.Duration // wait-response, wait-close, ws-recv, read
 	Backend string        // backend-stop, backend-start
@@ -108,9 +108,14 @@ func ParseSteps(script string) ([]Step, error) {
 			}
 			st.Data = b
 		case StepWaitResponse:
+			st.Count = 1
 			for _, a := range rest {
+				if n, err := strconv.Atoi(a); err == nil && n >= 1 && n <= 100 {
+					st.Count = n
+					continue
+				}
 				if a != "head" {
-					return nil, errf("unknown wait-response argument %q (want head or timeout=D)", a)
+					return nil, errf("unknown wait-response argument %q (want head, a count or timeout=D)", a)
 				}
 				st.Head = true
 			}

@@ -105,16 +105,22 @@ type Backend struct {
 	wg    sync.WaitGroup
 }
 
-// Start starts a backend named name on a fresh port of 127.0.0.1; observe
-// is called, from the backend's goroutines, with every event.
-func Start(name string, observe func(Event)) (*Backend, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// Start starts a backend named name on addr (host:port; port 0 picks a
+// free one); observe is called, from the backend's goroutines, with every
+// event, and may be nil.
+func Start(name, addr string, observe func(Event)) (*Backend, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return Serve(name, ln, observe), nil
+}
+
+// Serve is Start on a listener the caller opened.
+func Serve(name string, ln net.Listener, observe func(Event)) *Backend {
 	b := &Backend{name: name, addr: ln.Addr().String(), observe: observe, conns: map[net.Conn]bool{}}
 	b.serve(ln)
-	return b, nil
+	return b
 }
 
 // Name returns the backend's name.
