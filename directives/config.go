@@ -3,6 +3,7 @@ package directives
 import (
 	"time"
 
+	"github.com/portico-proxy/portico/internal/expr"
 	"github.com/portico-proxy/portico/internal/pcre"
 	"github.com/portico-proxy/portico/parser"
 )
@@ -157,6 +158,7 @@ type Section struct {
 	Arg string
 	// Regex is set for the Match forms and for "~" arguments.
 	Regex *pcre.Regexp
+	Expr  *expr.Expr // the condition of <If> and <ElseIf>
 	Pos   parser.Pos
 	Dir   *DirConf
 	// Nested holds sections inside this one (<Files> in <Directory>,

@@ -259,8 +259,9 @@ func (c *Cmd) addSection(sec *Section) {
 	c.Server().Sections = append(c.Server().Sections, sec)
 }
 
-// ifSection builds <If>, <ElseIf> and <Else>. The expression is kept as
-// written; it is evaluated per request.
+// ifSection builds <If>, <ElseIf> and <Else>. The condition is parsed
+// when the config is read (httpd's ifsection), and kept on the Section for
+// evaluation per request.
 func ifSection(kind SectionKind) func(*Cmd) error {
 	return func(c *Cmd) error {
 		if err := c.CheckContext(NotInLimit); err != nil {
@@ -271,21 +272,35 @@ func ifSection(kind SectionKind) func(*Cmd) error {
 			return errors.New(c.Spec.Name + "> directive missing closing '>'")
 		}
 		arg := strings.TrimSpace(c.Raw[:end])
+		sec := &Section{Kind: kind, Arg: arg, Pos: c.Pos}
+		var extra string
 		if kind == SectionElse {
 			if arg != "" {
 				return errors.New("<Else> does not take an argument")
 			}
-		} else if arg == "" {
-			return errors.New(c.Spec.Name + "> directive requires additional arguments")
+		} else {
+			if arg == "" {
+				return errors.New(c.Spec.Name + "> directive requires additional arguments")
+			}
+			var cond string
+			cond, extra = parser.GetWord(arg)
+			e, err := parseExpr(c, cond)
+			if err != nil {
+				return errors.New("Cannot parse condition clause: " + err.Error())
+			}
+			sec.Expr = e
 		}
-		sec := &Section{Kind: kind, Arg: arg, Pos: c.Pos}
 		c.WalkBody(sec, nil, OrAll|AccessConf)
 		// httpd files the section after walking its body, and only
-		// then checks that an <Else>/<ElseIf> follows an <If>.
+		// then checks that an <Else>/<ElseIf> follows an <If>, and that
+		// the condition was one word.
 		if kind != SectionIf && !c.followsIf() {
 			return errors.New("<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope")
 		}
 		c.addSection(sec)
+		if extra != "" {
+			return errors.New("Multiple " + c.Spec.Name + "> arguments not supported.")
+		}
 		return nil
 	}
 }
