@@ -58,6 +58,9 @@ compat:
 	@command -v apache2 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apache2; }
 	$(GO) test -count=1 ./cmd/portico -run 'TestConfigtest' -update
 	git diff --exit-code -- testdata/configtest/golden
+	$(GO) test -count=1 -parallel 8 ./cmd/portico -run 'TestCompat' -update
+	git diff --exit-code -- testdata/compat/golden
+	@test -z "$$(git status --porcelain -- testdata/compat/golden)" || { git status --short -- testdata/compat/golden; echo "compat goldens not committed"; exit 1; }
 
 clean:
 	rm -rf bin
