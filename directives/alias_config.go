@@ -113,7 +113,7 @@ func addAlias(c *Cmd, handler, fake, real string, useRegex bool) error {
 				if old.Regex != nil {
 					match = "Match"
 				}
-				c.Warn("AH00671", "alias", "The %s directive in %s at line %d will probably never match because it overlaps an earlier %sAlias%s.",
+				serverWarn(c, "AH00671", "alias", "The %s directive in %s at line %d will probably never match because it overlaps an earlier %sAlias%s.",
 					c.Spec.Name, c.Pos.File, c.Line(), script, match)
 				break
 			}
@@ -247,4 +247,17 @@ func buildRedirect(defStatus int, useRegex bool) func(*Cmd) error {
 		}
 		return nil
 	}
+}
+
+// serverWarn is a warning httpd logs against the directive's server
+// (ap_log_error with cmd->server). While httpd reads its configuration
+// only the main server's messages reach stderr: a virtual host has no
+// log level or error log yet, so its warnings are dropped. For a
+// virtual host the finding is kept as a note, for lint.
+func serverWarn(c *Cmd, code, module, format string, args ...any) {
+	if c.Server().Virtual {
+		c.Note(code, format, args...)
+		return
+	}
+	c.Warn(code, module, format, args...)
 }

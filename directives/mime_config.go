@@ -48,7 +48,7 @@ func init() {
 	})
 	Register("core_module", "DefaultType", func(c *Cmd) error {
 		if !strings.EqualFold(c.Args[0], "off") && !strings.EqualFold(c.Args[0], "none") {
-			c.Warn("AH00117", "core", "Ignoring deprecated use of DefaultType in line %d of %s.", c.Line(), c.Pos.File)
+			serverWarn(c, "AH00117", "core", "Ignoring deprecated use of DefaultType in line %d of %s.", c.Line(), c.Pos.File)
 		}
 		return nil
 	})

@@ -318,7 +318,7 @@ func sslProtocol(c *Cmd, dst *Opt[TLSProtocols]) error {
 			set |= v
 		default:
 			if set != 0 {
-				c.Warn("AH02532", "ssl", "%s: Protocol '%s' overrides already set parameter(s). Check if a +/- prefix is missing.", c.Spec.Name, w)
+				serverWarn(c, "AH02532", "ssl", "%s: Protocol '%s' overrides already set parameter(s). Check if a +/- prefix is missing.", c.Spec.Name, w)
 			}
 			set = v
 		}
