@@ -130,7 +130,7 @@ func TestCookieMap(t *testing.T) {
 		{"a=1; Path=/back/sub; Domain=backend.internal", "a=1; Path=/front; Domain=public.example"},
 		{"a=1; domain=BACKEND.internal.example; path=/other", "a=1; domain=public.example; path=/other"},
 		{"path=/back; x=y", "path=/front; x=y"}, // httpd's scan starts at the cookie's own name=value
-		{"a=1;Path=/Back", "a=1;Path=/Back"},   // paths compare with case
+		{"a=1;Path=/Back", "a=1;Path=/Back"},    // paths compare with case
 	}
 	for _, tt := range tests {
 		if got := f.cookieMap(tt.in); got != tt.want {
