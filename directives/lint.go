@@ -23,6 +23,7 @@ func Lint(cfg *Config) Diagnostics {
 	servers := append([]*Server{cfg.Main}, cfg.VirtualHosts...)
 	for _, s := range servers {
 		out = append(out, lintRoutes(cfg, s)...)
+		out = append(out, lintRewrite(cfg, s)...)
 		for _, b := range s.Proxy.Balancers {
 			if len(b.Members) == 0 {
 				out = append(out, Diagnostic{Pos: b.Pos, Severity: Warning, Phase: CheckPhase, Code: "empty-balancer",
@@ -42,14 +43,17 @@ func lintRoutes(cfg *Config, s *Server) Diagnostics {
 	}
 	table := cfg.RouteTable(s)
 	for i, e := range table {
-		if e.Inherited {
+		if e.Inherited || e.Rule != nil {
 			continue
 		}
 		r := e.Route
 		if e.Stage == "server" {
 			for _, prev := range table[:i] {
 				earlier := prev.Route
-				if prev.Stage != "server" || !shadows(earlier, r) {
+				if earlier == nil {
+					continue
+				}
+				if prev.Stage != "server" || earlier == nil || !shadows(earlier, r) {
 					continue
 				}
 				where := fmt.Sprintf("line %d", earlier.Pos.Line)
@@ -196,4 +200,54 @@ func (cfg *Config) moduleLoaded(id string) bool {
 		}
 	}
 	return false
+}
+
+// lintRewrite reports on the RewriteRules and RewriteConds of a server
+// and its sections.
+func lintRewrite(cfg *Config, s *Server) Diagnostics {
+	var out Diagnostics
+	confs := []*RewriteConf{s.Rewrite}
+	for _, sec := range s.Sections {
+		confs = append(confs, sec.Dir.Rewrite)
+	}
+	for _, rw := range confs {
+		if rw == nil {
+			continue
+		}
+		for _, r := range rw.Rules {
+			if r.Flags.Bits&RuleProxy != 0 && !cfg.moduleLoaded("proxy_module") {
+				out = append(out, Diagnostic{Pos: r.Pos, Severity: Warning, Phase: CheckPhase, Code: "proxy-flag-without-mod-proxy",
+					Msg: "RewriteRule with [P] while mod_proxy is not loaded: httpd answers every request it matches with 403 (AH00669)"})
+			}
+			for _, c := range r.Conds {
+				if d, ok := lintUpgradeCond(c); ok {
+					out = append(out, d)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// lintUpgradeCond spots a condition on the Connection header that only
+// an exact "Upgrade" satisfies: browsers send a token list (Firefox's
+// "keep-alive, Upgrade"), so the WebSocket split it guards never happens
+// for them.
+func lintUpgradeCond(c *RewriteCond) (Diagnostic, bool) {
+	if !strings.EqualFold(strings.TrimSpace(c.Input), "%{HTTP:Connection}") || c.Negate {
+		return Diagnostic{}, false
+	}
+	exact := false
+	switch c.Kind {
+	case CondStrEQ:
+		exact = strings.EqualFold(c.Pattern, "upgrade")
+	case CondRegex:
+		p := strings.ToLower(c.Pattern)
+		exact = strings.HasPrefix(p, "^") && strings.HasSuffix(p, "$") && strings.Contains(p, "upgrade")
+	}
+	if !exact {
+		return Diagnostic{}, false
+	}
+	return Diagnostic{Pos: c.Pos, Severity: Warning, Phase: CheckPhase, Code: "connection-exact-match",
+		Msg: fmt.Sprintf("RewriteCond %%{HTTP:Connection} %s only matches a Connection header that is exactly \"Upgrade\"; Firefox sends \"keep-alive, Upgrade\", so its WebSocket requests miss this rule: match the token instead (RewriteCond %%{HTTP:Connection} upgrade [NC])", c.Written)}, true
 }

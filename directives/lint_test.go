@@ -27,15 +27,18 @@ func TestLintProxyFindings(t *testing.T) {
 		{"upgrade=ANY", "ProxyPass /ws/ http://127.0.0.1:1/ws/ upgrade=ANY\n", "upgrade-any", 1, false},
 		{"upgrade=NONE", "ProxyPass /ws/ ws://127.0.0.1:1/ws/ upgrade=NONE\n", "upgrade-none", 1, false},
 		{"balancer without members", "ProxyPass /b/ balancer://none/\n", "empty-balancer", 1, false},
+		{"exact Connection match", "RewriteEngine On\nRewriteCond %{HTTP:Connection} =Upgrade [NC]\nRewriteRule ^/ws/(.*) ws://127.0.0.1:1/$1 [P]\n", "connection-exact-match", 2, false},
+		{"anchored Connection regex", "RewriteEngine On\nRewriteCond %{HTTP:Connection} ^Upgrade$ [NC]\nRewriteRule ^/ws/(.*) ws://127.0.0.1:1/$1 [P]\n", "connection-exact-match", 2, false},
+		{"Connection token match is fine", "RewriteEngine On\nRewriteCond %{HTTP:Connection} upgrade [NC]\nRewriteRule ^/ws/(.*) ws://127.0.0.1:1/$1 [P]\n", "connection-exact-match", 0, true},
 		{"ignored params of a shared worker", "ProxyPass /a/ http://127.0.0.1:1/\nProxyPass /b/ http://127.0.0.1:1/b/ timeout=5\n", "ignored-params", 2, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, diags, _ := loadTree(t, map[string]string{"httpd.conf": proxyMods + tc.conf}, nil)
+			cfg, diags, _ := loadTree(t, map[string]string{"httpd.conf": proxyMods + "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\n" + tc.conf}, nil)
 			if err := diags.Err(); err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			offset := strings.Count(proxyMods, "\n")
+			offset := strings.Count(proxyMods, "\n") + 1
 			var found []Diagnostic
 			for _, d := range Lint(cfg) {
 				if d.Code == tc.code {
@@ -56,6 +59,20 @@ func TestLintProxyFindings(t *testing.T) {
 			t.Fatalf("no %s finding at snippet line %d; got %v", tc.code, tc.line, found)
 		})
 	}
+}
+
+func TestLintProxyFlagWithoutModProxy(t *testing.T) {
+	conf := mpm + "LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so\nRewriteEngine On\nRewriteRule ^/a http://127.0.0.1:1/ [P]\n"
+	cfg, diags, _ := loadTree(t, map[string]string{"httpd.conf": conf}, nil)
+	if err := diags.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range Lint(cfg) {
+		if d.Code == "proxy-flag-without-mod-proxy" {
+			return
+		}
+	}
+	t.Fatal("[P] without mod_proxy was not reported")
 }
 
 func TestLintWebsocketModules(t *testing.T) {

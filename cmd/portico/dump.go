@@ -88,7 +88,7 @@ func dumpRoutes(w io.Writer, cfg *directives.Config) {
 			if e.Inherited {
 				from = ", from the main server"
 			}
-			fmt.Fprintf(w, "%6d  %s\n        -> %s  (%s:%d%s)\n", i+1, e.Route.Describe(), e.Route.Target(), e.Pos().File, e.Pos().Line, from)
+			fmt.Fprintf(w, "%6d  %s\n        -> %s  (%s:%d%s)\n", i+1, e.Describe(), e.Target(), e.Pos().File, e.Pos().Line, from)
 		}
 	}
 }
