@@ -224,8 +224,13 @@ func splitUserGroup(s string) (user, group string) {
 
 // aprServerRootRelative is ap_server_root_relative as APR merges paths:
 // relative paths go under root, "." and ".." segments and repeated slashes
-// are resolved, a trailing slash is kept.
+// are resolved, a trailing slash is kept (an empty path gives the root
+// with a slash).
 func aprServerRootRelative(root, p string) string {
+	if p == "" {
+		// APR merges an empty path into the root directory, slash kept.
+		return strings.TrimSuffix(root, "/") + "/"
+	}
 	out := p
 	if !filepath.IsAbs(p) {
 		out = filepath.Join(root, p)

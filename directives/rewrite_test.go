@@ -479,3 +479,19 @@ func TestTokenizeToArgv(t *testing.T) {
 		}
 	}
 }
+
+func TestAprServerRootRelative(t *testing.T) {
+	tests := []struct{ root, p, want string }{
+		{"/srv", "", "/srv/"},
+		{"/srv", "maps/a", "/srv/maps/a"},
+		{"/srv", "a/../../b//c/./d/", "/b/c/d/"},
+		{"/srv", "/a/../b//c", "/b/c"},
+		{"/srv", "/x/", "/x/"},
+		{"/srv", "foo:/x", "/srv/foo:/x"},
+	}
+	for _, tt := range tests {
+		if got := aprServerRootRelative(tt.root, tt.p); got != tt.want {
+			t.Errorf("aprServerRootRelative(%q, %q): got %q; want %q", tt.root, tt.p, got, tt.want)
+		}
+	}
+}
