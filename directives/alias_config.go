@@ -2,8 +2,10 @@ package directives
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
+	"github.com/portico-proxy/portico/internal/expr"
 	"github.com/portico-proxy/portico/internal/pcre"
 	"github.com/portico-proxy/portico/parser"
 )
@@ -37,8 +39,10 @@ type Alias struct {
 	Regex *pcre.Regexp
 	To    string
 	// ToExpr is true when To is an ap_expr string expression (the
-	// one-argument Alias and the short Redirect forms in <Location>).
+	// one-argument Alias and the short Redirect forms in <Location>);
+	// Expr is its parsed form.
 	ToExpr bool
+	Expr   *expr.Expr
 	// Handler is "cgi-script" for ScriptAlias and ScriptAliasMatch.
 	Handler string
 	// Status is the redirect's status (0 for aliases): 301, 302, 303,
@@ -62,11 +66,13 @@ func buildAlias(handler string) func(*Cmd) error {
 		if !c.InDirContext() {
 			return errors.New(c.Spec.Name + " must have two arguments when used globally")
 		}
-		// The one-argument form in <Location> is a string expression
-		// (AP_EXPR_FLAG_STRING_RESULT), kept for the server to
-		// evaluate.
+		// The one-argument form in <Location> is a string expression.
+		e, err := parseStringExpr(c, c.Args[0])
+		if err != nil {
+			return fmt.Errorf("Cannot parse alias expression '%s': %s", c.Args[0], err)
+		}
 		c.Dir().Aliases = append(c.Dir().Aliases, Alias{Kind: c.Spec.Name, To: c.Args[0],
-			ToExpr: true, Handler: handler, Pos: c.Pos})
+			ToExpr: true, Expr: e, Handler: handler, Pos: c.Pos})
 		return nil
 	}
 }
@@ -199,9 +205,11 @@ func buildRedirect(defStatus int, useRegex bool) func(*Cmd) error {
 				if grok != 0 {
 					url = *arg2
 				}
-				// A string expression (AP_EXPR_FLAG_STRING_RESULT),
-				// kept for the server to evaluate.
-				a.To, a.ToExpr = url, true
+				e, err := parseStringExpr(c, url)
+				if err != nil {
+					return fmt.Errorf("Cannot parse redirect expression '%s': %s", url, err)
+				}
+				a.To, a.ToExpr, a.Expr = url, true, e
 				c.Dir().Aliases = append(c.Dir().Aliases, a)
 				return nil
 			case grok < 0 && arg2 == nil:

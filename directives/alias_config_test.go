@@ -47,7 +47,7 @@ Redirect /x /y
 		}
 	}
 	loc := cfg.Main.Sections[0].Dir.Aliases
-	if len(loc) != 2 || !loc[0].ToExpr || loc[0].To != "/srv/loc" || loc[1].Status != 410 || loc[1].To != "" {
+	if len(loc) != 2 || !loc[0].ToExpr || loc[0].Expr == nil || loc[0].To != "/srv/loc" || loc[1].Status != 410 || loc[1].To != "" {
 		t.Errorf("<Location /loc>: got %+v", loc)
 	}
 	r := cfg.Main.Sections[1].Dir.Aliases
@@ -128,5 +128,7 @@ func TestAliasErrors(t *testing.T) {
 		{"Redirect gone /a http://x/\n", "Redirect URL not valid for this status"},
 		{"Redirect 3xx /a http://x/\n", "Redirect URL not valid for this status"},
 		{"RedirectMatch 301 \"(\" http://x/\n", "Regular expression could not be compiled."},
+		{"<Location /x>\nAlias \"/srv%{REQUEST_URI\"\n</Location>\n", "Cannot parse alias expression '/srv%{REQUEST_URI': syntax error, unexpected T_ERROR, expecting T_VAR_END or ':': Unterminated string or variable"},
+		{"<Location /x>\nRedirect \"http://x%{FOO_BAR}\"\n</Location>\n", "Cannot parse redirect expression 'http://x%{FOO_BAR}': Variable 'FOO_BAR' does not exist"},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/portico-proxy/portico/internal/expr"
 	"github.com/portico-proxy/portico/internal/pcre"
 	"github.com/portico-proxy/portico/parser"
 )
@@ -58,8 +59,8 @@ type HeaderAction struct {
 	// value.
 	Format []HeaderFormatItem
 	// ValueExpr is the string expression of a value written
-	// "expr=…", without the prefix.
-	ValueExpr string
+	// "expr=…" (for edit and edit*, of the replacement).
+	ValueExpr *expr.Expr
 	// Replacement is the replacement of edit and edit*, as written.
 	Replacement string
 	// Regex is the compiled pattern of edit, edit* and echo.
@@ -71,9 +72,9 @@ type HeaderAction struct {
 	// is true for "env=!var".
 	EnvVar     string
 	EnvNegated bool
-	// CondExpr is the expression of an "expr=…" condition.
-	CondExpr string
-	Pos      parser.Pos
+	// Cond is the expression of an "expr=…" condition.
+	Cond *expr.Expr
+	Pos  parser.Pos
 }
 
 // HeaderFormatItem is one piece of a mod_headers value format: literal
@@ -119,7 +120,7 @@ func buildHeader(request bool) func(*Cmd) error {
 		if args != "" {
 			return errors.New(c.Spec.Name + " has too many arguments")
 		}
-		h, err := parseHeaderAction(request, always, action, hdr, words[0], words[1], words[2])
+		h, err := parseHeaderAction(c, request, always, action, hdr, words[0], words[1], words[2])
 		if err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func buildHeader(request bool) func(*Cmd) error {
 // parseHeaderAction checks one directive's words as mod_headers'
 // header_inout_cmd does, in its order, with its messages. value, subs and
 // cond are nil when absent.
-func parseHeaderAction(request, always bool, action, hdr string, value, subs, cond *string) (*HeaderAction, error) {
+func parseHeaderAction(c *Cmd, request, always bool, action, hdr string, value, subs, cond *string) (*HeaderAction, error) {
 	h := &HeaderAction{Request: request, Always: always}
 	for _, op := range headerOps {
 		if strings.EqualFold(action, string(op)) {
@@ -188,12 +189,12 @@ func parseHeaderAction(request, always bool, action, hdr string, value, subs, co
 		return nil, errors.New("Header requires three arguments")
 	}
 	if cond != nil {
-		c := *cond
+		cl := *cond
 		switch {
-		case strings.EqualFold(c, "early"):
+		case strings.EqualFold(cl, "early"):
 			h.Early = true
-		case len(c) >= 4 && strings.EqualFold(c[:4], "env="):
-			v := c[4:]
+		case len(cl) >= 4 && strings.EqualFold(cl[:4], "env="):
+			v := cl[4:]
 			if v == "" || v == "!" {
 				return nil, errors.New("error: missing environment variable name. " +
 					"envclause should be in the form env=envar ")
@@ -202,13 +203,14 @@ func parseHeaderAction(request, always bool, action, hdr string, value, subs, co
 				h.EnvNegated, v = true, v[1:]
 			}
 			h.EnvVar = v
-		case len(c) >= 5 && strings.EqualFold(c[:5], "expr="):
-			if err := checkExpr(c[5:]); err != nil {
+		case len(cl) >= 5 && strings.EqualFold(cl[:5], "expr="):
+			e, err := parseExpr(c, cl[5:])
+			if err != nil {
 				return nil, errors.New("Can't parse envclause/expression: " + err.Error())
 			}
-			h.CondExpr = c[5:]
+			h.Cond = e
 		default:
-			return nil, errors.New("Unknown parameter: " + c)
+			return nil, errors.New("Unknown parameter: " + cl)
 		}
 	}
 	if i := strings.IndexByte(hdr, ':'); i >= 0 {
@@ -222,10 +224,11 @@ func parseHeaderAction(request, always bool, action, hdr string, value, subs, co
 		return h, nil
 	}
 	if strings.HasPrefix(*format, "expr=") {
-		// A value expression is a string expression
-		// (AP_EXPR_FLAG_STRING_RESULT); it is kept for the server to
-		// evaluate.
-		h.ValueExpr = (*format)[5:]
+		e, err := parseStringExpr(c, (*format)[5:])
+		if err != nil {
+			return nil, errors.New("Can't parse value expression : " + err.Error())
+		}
+		h.ValueExpr = e
 		return h, nil
 	}
 	items, err := parseHeaderFormat(*format)
@@ -314,4 +317,16 @@ func formatLiteral(s string) (lit, rest string) {
 		}
 	}
 	return b.String(), s[i:]
+}
+
+// parseStringExpr parses a string-valued ap_expr expression
+// (AP_EXPR_FLAG_STRING_RESULT: a Header value, the one-argument Alias and
+// the short Redirect forms in <Location>) with the names of the modules
+// loaded, as parseExpr does for conditions.
+func parseStringExpr(c *Cmd, s string) (*expr.Expr, error) {
+	return expr.ParseOptions(s, expr.Options{
+		SSL:         c.ModuleLoaded("ssl_module"),
+		HealthCheck: c.ModuleLoaded("proxy_hcheck_module"),
+		String:      true,
+	})
 }

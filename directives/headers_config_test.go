@@ -88,13 +88,13 @@ Header merge Cache-Control no-cache "expr=-n %{HTTP_HOST}"
 	if ec := hs[3]; ec.Op != HeaderEcho || ec.Regex == nil || !ec.Regex.MatchString("X-Req-Id") {
 		t.Errorf("echo: got %+v", ec)
 	}
-	if n := hs[4]; n.Op != HeaderNote || n.ValueExpr != "%{REQUEST_URI}" || n.Format != nil {
+	if n := hs[4]; n.Op != HeaderNote || n.ValueExpr == nil || n.ValueExpr.Src != "%{REQUEST_URI}" || n.Format != nil {
 		t.Errorf("note: got %+v", n)
 	}
 	if len(cfg.Main.Sections) != 1 || len(cfg.Main.Sections[0].Dir.Headers) != 1 {
 		t.Fatalf("the <Location> action is not in its section")
 	}
-	if m := cfg.Main.Sections[0].Dir.Headers[0]; m.Op != HeaderMerge || m.CondExpr != "-n %{HTTP_HOST}" {
+	if m := cfg.Main.Sections[0].Dir.Headers[0]; m.Op != HeaderMerge || m.Cond == nil || m.Cond.Src != "-n %{HTTP_HOST}" {
 		t.Errorf("merge: got %+v", m)
 	}
 }
@@ -117,6 +117,9 @@ func TestHeaderErrors(t *testing.T) {
 		{"Header set X a env=!\n", "error: missing environment variable name. envclause should be in the form env=envar "},
 		{"Header set X a bogus\n", "Unknown parameter: bogus"},
 		{"RequestHeader echo X\n", "Header echo only valid on Header directives"},
+		{"Header set X \"expr=%{FOO_BAR}\"\n", "Can't parse value expression : Variable 'FOO_BAR' does not exist"},
+		{"Header set X \"expr=%{SSL_PROTOCOL}\"\n", "Can't parse value expression : Variable 'SSL_PROTOCOL' does not exist"},
+		{"Header set X a \"expr=1 ==\"\n", "Can't parse envclause/expression: syntax error, unexpected $end"},
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/portico-proxy/portico/internal/expr"
 	"github.com/portico-proxy/portico/parser"
 )
 
@@ -69,10 +70,10 @@ type CustomLog struct {
 	// with logs of their own.
 	Inherit bool
 	// EnvVar is the variable of an "env=[!]var" condition; EnvNegated
-	// is true for "env=!var". CondExpr is an "expr=…" condition.
+	// is true for "env=!var". Cond is an "expr=…" condition.
 	EnvVar     string
 	EnvNegated bool
-	CondExpr   string
+	Cond       *expr.Expr
 	Pos        parser.Pos
 }
 
@@ -124,10 +125,11 @@ func addCustomLog(c *Cmd, inherit bool) error {
 			if cond[5:] == "" {
 				return errors.New("missing condition")
 			}
-			if err := checkExpr(cond[5:]); err != nil {
+			e, err := parseExpr(c, cond[5:])
+			if err != nil {
 				return err
 			}
-			l.CondExpr = cond[5:]
+			l.Cond = e
 		default:
 			return errors.New("error in condition clause")
 		}

@@ -44,7 +44,7 @@ CustomLog /tmp/v.log nick
 	if l := logs[0]; l.Format != "nick" || l.EnvVar != "nolog" || !l.EnvNegated || l.Inherit {
 		t.Errorf("CustomLog: got %+v", l)
 	}
-	if l := logs[1]; l.Directive != "GlobalLog" || !l.Inherit || l.CondExpr != "-n %{HTTP_HOST}" || l.Target != "|/bin/cat" {
+	if l := logs[1]; l.Directive != "GlobalLog" || !l.Inherit || l.Cond == nil || l.Cond.Src != "-n %{HTTP_HOST}" || l.Target != "|/bin/cat" {
 		t.Errorf("GlobalLog: got %+v", l)
 	}
 	if l := logs[2]; l.Directive != "TransferLog" || l.Format != "" || l.Items != nil {
@@ -69,6 +69,7 @@ func TestLogConfigErrors(t *testing.T) {
 		{"CustomLog /tmp/x \"%h\" bogus\n", "error in condition clause"},
 		{"CustomLog /tmp/x \"%h\" env=\n", "missing environment variable name"},
 		{"CustomLog /tmp/x \"%h\" expr=\n", "missing condition"},
+		{"CustomLog /tmp/x \"%h\" \"expr=%{SSL_PROTOCOL} == 1\"\n", "Variable 'SSL_PROTOCOL' does not exist"},
 		{"CustomLog /tmp/x \"%q %J\"\n", "Unrecognized LogFormat directive %J"},
 		{"<VirtualHost *:80>\nServerName a\nGlobalLog /tmp/x \"%h\"\n</VirtualHost>\n", "GlobalLog cannot occur within <VirtualHost> section"},
 	})
