@@ -707,9 +707,13 @@ func (f *forward) readResponse(c *conn) (*http1.Response, *Error) {
 	}
 	text := bytes.TrimRight(line, "\r\n")
 	if !statusMask(text) {
-		// HTTP/0.9: the bytes are the body, the connection ends it.
+		// HTTP/0.9: the line (without its end, as httpd read it) and
+		// what follows are the body; the connection ends it.
 		f.toClose = true
-		return &http1.Response{Proto: "HTTP/0.9", Major: 0, Minor: 9, Status: 200, Reason: "OK", ContentLength: -1, Close: true, Body: c.br}, nil
+		first := string(text)
+		c.br.Discard(len(line))
+		return &http1.Response{Proto: "HTTP/0.9", Major: 0, Minor: 9, Status: 200, Reason: "OK", ContentLength: -1, Close: true,
+			Body: io.MultiReader(strings.NewReader(first), c.br)}, nil
 	}
 	if text[5] != '1' || len(text) >= fieldSize-1 {
 		e := proxyError(502, "Corrupt status line returned by remote server: "+string(text), f.rq.URI, nil)

@@ -213,7 +213,7 @@ func TestForwardErrors(t *testing.T) {
 			addr: serveRaw(t, func(c net.Conn) { readHead(c); io.WriteString(c, "HTTP/2.0 200 OK\r\n\r\n") })},
 		{name: "bad header", status: 502,
 			addr: serveRaw(t, func(c net.Conn) { readHead(c); io.WriteString(c, "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n") })},
-		{name: "http/0.9 garbage", status: 200, body: "garbage\nmore",
+		{name: "http/0.9 garbage", status: 200, body: "garbagemore",
 			addr: serveRaw(t, func(c net.Conn) { readHead(c); io.WriteString(c, "garbage\nmore") })},
 		{name: "unexpected 101", status: 502, proxyError: true, notes: "Unexpected Upgrade: websocket (expecting n/a)",
 			addr: serveRaw(t, func(c net.Conn) {
