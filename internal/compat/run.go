@@ -93,12 +93,12 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 	if err != nil {
 		return res, err
 	}
-	vars := placeholders(dir, port, backends)
-	steps, err := ParseSteps(vars.apply(c.Steps))
+	ph := placeholders(dir, port, backends)
+	steps, err := ParseSteps(ph.apply(c.Steps))
 	if err != nil {
 		return res, err
 	}
-	conf, err := writeCase(c, dir, vars)
+	conf, err := writeCase(c, dir, ph)
 	if err != nil {
 		return res, err
 	}
@@ -131,7 +131,7 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 		return res, fmt.Errorf("%s did not start: %w", srv.Name, err)
 	}
 
-	rec.norm = vars.normaliser()
+	rec.norm = ph.normaliser()
 	cl := &client{addr: listen, rec: rec, backends: backends}
 	cl.run(ctx, steps)
 	cl.closeAll()
