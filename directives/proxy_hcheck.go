@@ -198,7 +198,7 @@ func buildHCExpr(c *Cmd) error {
 	if expr == "" {
 		return errors.New("Missing expression for " + c.Spec.Name)
 	}
-	if err := checkExpr(expr); err != nil {
+	if _, err := parseExpr(c, expr); err != nil {
 		return fmt.Errorf("Could not parse expression \"%s\": %s", expr, err)
 	}
 	ps := &c.Server().Proxy
