@@ -79,9 +79,7 @@ func TestParseAgainstApache(t *testing.T) {
 
 // knownDiffs are cases where Portico knowingly answers otherwise than
 // httpd, with the reason.
-var knownDiffs = map[string]string{
-	`1 =~ /(?P<x>a)/`: "regexp2 lacks PCRE's (?P<name>…) syntax",
-}
+var knownDiffs = map[string]string{}
 
 // logEscape escapes a verdict as httpd's error log prints it.
 func logEscape(s string) string {

@@ -25,6 +25,9 @@ type Flags uint8
 const (
 	// IgnoreCase is httpd's AP_REG_ICASE ([NC], RegexDefaultOptions ICASE).
 	IgnoreCase Flags = 1 << iota
+	// NoDefault is httpd's AP_REG_NO_DEFAULT: compile without httpd's
+	// default options (below).
+	NoDefault
 )
 
 // Regexp is a compiled pattern.
@@ -33,14 +36,21 @@ type Regexp struct {
 	re  *regexp2.Regexp
 }
 
-// Compile compiles a PCRE-style pattern. The error text is regexp2's;
-// callers wrap it in httpd's message for the directive.
+// Compile compiles a PCRE-style pattern with httpd's default options
+// (AP_REG_DEFAULT: '.' matches a newline too, and '$' only the very end
+// of the subject, not before a final newline), unless flags has
+// NoDefault. The error text is regexp2's; callers wrap it in httpd's
+// message for the directive.
 func Compile(pattern string, flags Flags) (*Regexp, error) {
 	opts := regexp2.RegexOptions(0)
 	if flags&IgnoreCase != 0 {
 		opts |= regexp2.IgnoreCase
 	}
-	re, err := regexp2.Compile(pattern, opts)
+	src := translate(pattern, flags&NoDefault == 0)
+	if flags&NoDefault == 0 {
+		opts |= regexp2.Singleline
+	}
+	re, err := regexp2.Compile(src, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compile %q: %w", pattern, err)
 	}
@@ -104,4 +114,63 @@ func (r *Regexp) FindStringMatch(s string) *Match {
 
 func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// translate rewrites PCRE syntax regexp2 spells differently: "(?P<name>"
+// becomes "(?<name>", "(?P=name)" becomes `\k<name>`, and, for
+// DOLLAR_ENDONLY, a '$' outside a character class becomes `\z` (unless
+// the pattern turns multi-line mode on, where PCRE ignores the option).
+func translate(p string, dollarEndOnly bool) string {
+	if !strings.Contains(p, "(?P") && (!dollarEndOnly || !strings.Contains(p, "$")) {
+		return p
+	}
+	if strings.Contains(p, "(?m") {
+		dollarEndOnly = false
+	}
+	var b strings.Builder
+	b.Grow(len(p) + 8)
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			b.WriteByte(c)
+			b.WriteByte(p[i+1])
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			// A ']' right after '[' or '[^' is a literal.
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteByte(']')
+				i++
+			}
+		case c == '$' && dollarEndOnly:
+			b.WriteString(`\z`)
+		case strings.HasPrefix(p[i:], "(?P<"):
+			b.WriteString("(?<")
+			i += 3
+		case strings.HasPrefix(p[i:], "(?P="):
+			end := strings.IndexByte(p[i:], ')')
+			if end < 0 {
+				b.WriteString(p[i:])
+				i = len(p)
+				break
+			}
+			b.WriteString(`\k<` + p[i+4:i+end] + ">")
+			i += end
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
