@@ -199,6 +199,9 @@ type Exchange struct {
 	// forceStatus is the error status an ErrorDocument's local URL is
 	// served with.
 	forceStatus int
+	// proxyReq is httpd's r->proxyreq: the response comes from a
+	// backend, whose Date and Server are kept.
+	proxyReq bool
 	// errReason, errNotes and errHeader shape the next error page:
 	// a reason phrase other than httpd's ("Proxy Error"), the notes
 	// httpd adds to some pages, and fields to keep.
@@ -253,11 +256,18 @@ func (x *Exchange) RequestHeaders(h *http1.Headers) {
 // WriteResponse writes the status line and headers h, then the body,
 // framed as httpd frames it: length ≥ 0 is sent as Content-Length,
 // otherwise HTTP/1.1 clients get chunked coding and HTTP/1.0 clients a
-// body ended by closing. Date and Server are added when h lacks them;
-// Connection and Keep-Alive follow httpd's keep-alive rules. For HEAD,
-// 204 and 304 no body is sent. Copying body stops at its io.EOF.
+// body ended by closing. For HEAD, 204 and 304 no body is sent. Copying
+// body stops at its io.EOF. The fields keep the order httpd's header
+// filter gives them (see WriteHead).
 func (x *Exchange) WriteResponse(status int, reason string, h http1.Headers, body io.Reader, length int64) error {
-	if err := x.WriteHead(status, reason, h, length); err != nil {
+	return x.respond(status, reason, h, "", body, length)
+}
+
+// respond is WriteResponse with a content type set apart from the
+// fields (httpd's r->content_type), which goes out after them unless h
+// has a Content-Type already.
+func (x *Exchange) respond(status int, reason string, h http1.Headers, ctype string, body io.Reader, length int64) error {
+	if err := x.writeHead(status, reason, h, ctype, length); err != nil {
 		return err
 	}
 	if body == nil || x.headOnly {
@@ -267,9 +277,18 @@ func (x *Exchange) WriteResponse(status int, reason string, h http1.Headers, bod
 	return err
 }
 
-// WriteHead writes the status line and headers as WriteResponse does;
-// the body follows with Write. reason "" means httpd's reason phrase.
+// WriteHead writes the status line and headers as httpd's header filter
+// does; the body follows with Write. reason "" means httpd's reason
+// phrase. h is the response's fields in order (httpd's headers_out):
+// Date and Server go first (a proxied response keeps the backend's),
+// the rest keep their order; Content-Length, Content-Type, Connection
+// and Keep-Alive are set in the place of a field of the same name and
+// appended otherwise, in the order httpd adds them.
 func (x *Exchange) WriteHead(status int, reason string, h http1.Headers, length int64) error {
+	return x.writeHead(status, reason, h, "", length)
+}
+
+func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype string, length int64) error {
 	if x.wrote {
 		return errors.New("server: response already written")
 	}
@@ -283,43 +302,70 @@ func (x *Exchange) WriteHead(status int, reason string, h http1.Headers, length 
 	}
 	req := x.Req
 	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
-	headerOnly := req.Method == "HEAD" || status == 204 || status == 304 || status < 200
+	noBody := status == 204 || status == 304 || status < 200
+	headerOnly := req.Method == "HEAD" || noBody
+
 	out := make(http1.Headers, 0, len(h)+6)
-	if !h.Has("Date") {
-		out.Add("Date", httpDate(time.Now()))
-	}
-	if !h.Has("Server") {
-		out.Add("Server", x.c.srv.software())
-	}
-	var ctype string
+	out = append(out, http1.Header{Name: "Date", Value: ""}, http1.Header{Name: "Server", Value: ""})
+	date, server := "", ""
 	for _, f := range h {
-		switch strings.ToLower(f.Name) {
-		case "content-type":
-			if ctype == "" {
-				ctype = f.Value
+		switch {
+		case equalFoldASCII(f.Name, "Date"):
+			if date == "" && x.proxyReq {
+				date = f.Value
 			}
 			continue
-		case "content-length", "transfer-encoding", "connection", "keep-alive":
+		case equalFoldASCII(f.Name, "Server"):
+			if server == "" && x.proxyReq {
+				server = f.Value
+			}
 			continue
 		}
 		out = append(out, f)
 	}
-	chunked := false
-	switch {
-	case status == 204 || status == 304 || status < 200:
-	case length >= 0:
-		out.Add("Content-Length", strconv.FormatInt(length, 10))
-	case http11 && req.Method != "HEAD":
-		chunked = true
-		out.Add("Transfer-Encoding", "chunked")
+	if date == "" {
+		date = httpDate(x.Start)
 	}
-	x.keepAlive = x.decideKeepAlive(status, length >= 0 || chunked || headerOnly, &out)
-	if ctype != "" {
-		out.Add("Content-Type", ctype)
+	if server == "" {
+		server = x.c.srv.software()
 	}
+	out[0].Value, out[1].Value = date, server
+	fields := out[2:]
 	if f := x.c.srv.Hooks.ResponseHeaders; f != nil {
-		f(x, status, &out)
+		// mod_headers' output filter runs before the length is known.
+		f(x, status, &fields)
 	}
+	if length >= 0 && !noBody {
+		// The content-length filter, or a handler that knew the size.
+		fields.Set("Content-Length", strconv.FormatInt(length, 10))
+	}
+	// A backend's Transfer-Encoding survives only on a response without
+	// a body; otherwise the framing below is Portico's own.
+	if !headerOnly {
+		fields.Del("Transfer-Encoding")
+	}
+	framed := headerOnly || fields.Has("Content-Length") || fields.Has("Transfer-Encoding")
+	chunked := !framed && http11
+	x.keepAlive = x.decideKeepAlive(status, framed || chunked, &fields)
+	switch {
+	case noBody:
+		fields.Del("Transfer-Encoding")
+		fields.Del("Content-Length")
+		ctype = ""
+		if status == 204 || status == 304 {
+			fields.Del("Content-Type")
+		}
+	case chunked:
+		mergeField(&fields, "Transfer-Encoding", "chunked")
+		fields.Del("Content-Length")
+	}
+	if ctype != "" {
+		fields.Set("Content-Type", ctype)
+	}
+	if req.Method == "HEAD" && fields.Get("Content-Length") == "0" {
+		fields.Del("Content-Length")
+	}
+	out = append(out[:2], fields...)
 	proto := "HTTP/1.1"
 	resp := &http1.Response{Proto: proto, Major: 1, Minor: 1, Status: status, Reason: reason, Header: out}
 	if err := http1.WriteResponseHead(x.bw, resp); err != nil {
@@ -336,6 +382,38 @@ func (x *Exchange) WriteHead(status int, reason string, h http1.Headers, length 
 		x.bodyOut = x.bw
 	}
 	return nil
+}
+
+// mergeField is apr_table_mergen: value is added to the first field
+// called name after ", ", or a new field is appended.
+func mergeField(h *http1.Headers, name, value string) {
+	for i := range *h {
+		if equalFoldASCII((*h)[i].Name, name) {
+			(*h)[i].Value += ", " + value
+			return
+		}
+	}
+	h.Add(name, value)
+}
+
+// equalFoldASCII compares header names without regard to ASCII case.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
 }
 
 // Write writes response body bytes after WriteHead.
@@ -379,7 +457,8 @@ func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) bo
 	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
 	kaSent := hasToken(connHdr, "keep-alive")
 	expecting := http11 && strings.EqualFold(req.Header.Get("Expect"), "100-continue")
-	ok := x.readErr == nil && !x.mustClose &&
+	wimpy := hasToken(h.Get("Connection"), "close")
+	ok := x.readErr == nil && !x.mustClose && !wimpy &&
 		!x.c.srv.closing.Load() &&
 		!expecting &&
 		!req.Close &&
@@ -394,15 +473,17 @@ func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) bo
 		if kaSent {
 			secs := strconv.Itoa(int(vh.keepAliveTimeout / time.Second))
 			if vh.maxKeepAlive != 0 {
-				h.Add("Keep-Alive", "timeout="+secs+", max="+strconv.Itoa(left))
+				h.Set("Keep-Alive", "timeout="+secs+", max="+strconv.Itoa(left))
 			} else {
-				h.Add("Keep-Alive", "timeout="+secs)
+				h.Set("Keep-Alive", "timeout="+secs)
 			}
-			h.Add("Connection", "Keep-Alive")
+			mergeField(h, "Connection", "Keep-Alive")
 		}
 		return true
 	}
-	h.Add("Connection", "close")
+	if !wimpy {
+		mergeField(h, "Connection", "close")
+	}
 	return false
 }
 

@@ -93,8 +93,7 @@ func (x *Exchange) serveErrorDocument(status int, target string) {
 
 // writeText sends an ErrorDocument text.
 func (x *Exchange) writeText(status int, text string) {
-	h := http1.Headers{{Name: "Content-Type", Value: "text/html; charset=iso-8859-1"}}
-	x.WriteResponse(status, "", h, strings.NewReader(text), int64(len(text)))
+	x.respond(status, "", nil, "text/html; charset=iso-8859-1", strings.NewReader(text), int64(len(text)))
 }
 
 // writeErrorPage sends httpd's page for status (ap_send_error_response);
@@ -107,13 +106,13 @@ func (x *Exchange) writeErrorPage(status int, location string, recursive int) {
 	if status == 405 || status == 501 {
 		h.Add("Allow", "OPTIONS,HEAD,GET,POST,TRACE")
 	}
-	h.Add("Content-Type", "text/html; charset=iso-8859-1")
+	const ctype = "text/html; charset=iso-8859-1"
 	if status == 204 || status == 304 {
-		x.WriteResponse(status, "", h, nil, -1)
+		x.respond(status, "", h, ctype, nil, -1)
 		return
 	}
 	body := errorPage(status, x.errReason, x.Req.Method, location, x.vh.admin, x.errNotes, recursive)
-	x.WriteResponse(status, x.errReason, h, strings.NewReader(body), int64(len(body)))
+	x.respond(status, x.errReason, h, ctype, strings.NewReader(body), int64(len(body)))
 }
 
 // errorPage is the body of httpd's error page.

@@ -49,6 +49,7 @@ func (x *Exchange) serveProxy() bool {
 	if f := x.c.srv.Hooks.RequestHeaders; f != nil {
 		f(x, &x.Req.Header)
 	}
+	x.proxyReq = true
 	_, err := x.gen.proxy.Serve(x, rq, m)
 	if err == nil {
 		return true

@@ -299,10 +299,8 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 		x.WriteResponse(304, "", h, nil, -1)
 		return
 	}
-	if ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath)); ct != "" {
-		h.Add("Content-Type", ct)
-	}
-	x.WriteResponse(200, "", h, f, fi.Size())
+	ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
+	x.respond(200, "", h, ct, f, fi.Size())
 }
 
 // notModified is httpd's ap_meets_conditions for GET and HEAD:
