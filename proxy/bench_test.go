@@ -19,15 +19,10 @@ func BenchmarkForward(b *testing.B) {
 	be := startBackend(t, ok("hello world"))
 	defer be.ln.Close()
 	url := "http://" + be.addr() + "/back/"
-	s := &directives.Server{ServerName: "proxy.test"}
-	w := testWorker(t, url)
-	s.Proxy.Workers = []*directives.Worker{w}
-	s.Proxy.Routes = []*directives.Route{{Directive: "ProxyPass", Path: "/pp/", URL: url, Worker: w}}
-	rt := NewRouter(s, s)
+	rt, dir := setup(b, "/pp/", url, "")
 	p := New(zerolog.Nop())
 	defer p.Close()
 	raw := "GET /pp/index.html?x=1 HTTP/1.1\r\nHost: front.test\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
-	dir := &directives.ProxyDir{}
 	b.ReportAllocs()
 	for b.Loop() {
 		cr, err := http1.ReadRequest(bufio.NewReader(strings.NewReader(raw)), http1.Limits{})

@@ -543,14 +543,23 @@ func (f *forward) exchange() (int, error) {
 		return e.Status, e
 	}
 	c.requests++
-	keep := false
-	defer func() {
+	// done hands the connection back (or closes it) exactly once: relay
+	// calls it as soon as the backend's answer is complete, before the
+	// last bytes reach the client, as httpd releases its backend
+	// connection before passing the final brigade on.
+	released := false
+	done := func(keep bool) {
+		if released {
+			return
+		}
+		released = true
 		if keep {
 			pl.put(c, time.Now())
 		} else {
 			pl.release(c)
 		}
-	}()
+	}
+	defer done(false)
 	c.nc.SetWriteDeadline(time.Now().Add(f.timeout))
 	if err := http1.WriteRequestHead(c.bw, f.head()); err != nil {
 		return f.sendError(err)
@@ -618,9 +627,7 @@ func (f *forward) exchange() (int, error) {
 			}
 			continue
 		}
-		status, k, rerr := f.relay(c, resp, bodySent)
-		keep = k
-		return status, rerr
+		return f.relay(c, resp, bodySent, done)
 	}
 }
 
@@ -807,9 +814,10 @@ func shouldOverride(d *directives.ProxyDir, status int) bool {
 	return false
 }
 
-// relay passes the final response back to the client and reports whether
-// the backend connection can be reused.
-func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool) (int, bool, error) {
+// relay passes the final response back to the client. It calls done
+// with whether the backend connection can be reused as soon as the
+// response has been read whole, before the last write to the client.
+func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool, done func(keep bool)) (int, error) {
 	if f.respHeaders(resp) {
 		f.toClose = true
 	}
@@ -827,18 +835,21 @@ func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool) (int, bool
 			}
 		}
 		c.nc.SetReadDeadline(time.Now().Add(f.timeout))
-		_, err := io.Copy(io.Discard, resp.Body)
-		keep := err == nil && !resp.Close && f.reusable()
-		return resp.Status, keep, e
+		io.Copy(io.Discard, resp.Body)
+		// httpd ends the exchange with the override status, not OK,
+		// and so never reuses the backend connection.
+		done(false)
+		return resp.Status, e
 	}
 	if !resp.Header.Has("Content-Length") {
 		resp.ContentLength = -1
 	}
 	if err := f.w.WriteHeader(resp); err != nil {
-		return resp.Status, false, err
+		return resp.Status, err
 	}
 	if f.rq.Client.Method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
-		return resp.Status, !resp.Close && f.reusable(), f.w.Flush()
+		done(!resp.Close && f.reusable())
+		return resp.Status, f.w.Flush()
 	}
 	bufSize := c.p.bufSize
 	if f.srv.ioBufferSize > 0 && (f.wk == nil || !f.wk.IOBufferSize.Set) {
@@ -849,26 +860,26 @@ func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool) (int, bool
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(f.timeout))
 		n, err := resp.Body.Read(*buf)
+		if err == io.EOF {
+			done(!resp.Close && f.reusable())
+		}
 		if n > 0 {
 			if _, werr := f.w.Write((*buf)[:n]); werr != nil {
-				return resp.Status, false, werr
+				return resp.Status, werr
 			}
-			if c.br.Buffered() == 0 {
+			if err == nil && c.br.Buffered() == 0 {
 				if werr := f.w.Flush(); werr != nil {
-					return resp.Status, false, werr
+					return resp.Status, werr
 				}
 			}
 		}
 		if err == io.EOF {
-			if ferr := f.w.Flush(); ferr != nil {
-				return resp.Status, false, ferr
-			}
-			return resp.Status, !resp.Close && f.reusable(), nil
+			return resp.Status, f.w.Flush()
 		}
 		if err != nil {
 			f.logf("AH01110: error reading response")
 			f.w.Flush()
-			return resp.Status, false, fmt.Errorf("proxy: reading the response body from %s: %w", f.bu.Host, err)
+			return resp.Status, fmt.Errorf("proxy: reading the response body from %s: %w", f.bu.Host, err)
 		}
 	}
 }

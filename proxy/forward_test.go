@@ -122,41 +122,6 @@ func ok(body string) func(*http1.Request, []byte) string {
 	}
 }
 
-// testWorker is a standalone worker for url with httpd's defaults.
-func testWorker(t *testing.T, url string) *directives.Worker {
-	t.Helper()
-	rest := strings.TrimPrefix(url, "http://")
-	hostport := rest
-	path := ""
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		hostport, path = rest[:i], rest[i:]
-	}
-	host, ps, err := net.SplitHostPort(hostport)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, _ := strconv.Atoi(ps)
-	w := &directives.Worker{Name: url, URL: url, Scheme: "http", Host: host, Port: port, Path: path, AddressReusable: true}
-	w.IOBufferSize.Val = 8192
-	w.ResponseFieldSize.Val = 8192
-	w.Status.Val = directives.StatusIgnoreErrors
-	w.Retry.Val = 60 * time.Second
-	return w
-}
-
-// setup builds a server with one ProxyPass path → url (and its worker).
-func setup(t *testing.T, path, url string, edit func(s *directives.Server, w *directives.Worker)) (*Router, *directives.Worker) {
-	t.Helper()
-	s := &directives.Server{ServerName: "proxy.test"}
-	w := testWorker(t, url)
-	s.Proxy.Workers = []*directives.Worker{w}
-	s.Proxy.Routes = []*directives.Route{{Directive: "ProxyPass", Path: path, URL: url, RawURL: url, Worker: w}}
-	if edit != nil {
-		edit(s, w)
-	}
-	return NewRouter(s, s), w
-}
-
 // clientReq reads a client request from raw text.
 func clientReq(t *testing.T, raw string) *http1.Request {
 	t.Helper()
@@ -211,8 +176,8 @@ func TestForwardRequestHead(t *testing.T) {
 	url := "http://" + be.addr() + "/back/"
 	tests := []struct {
 		name   string
-		dir    directives.ProxyDir
-		edit   func(s *directives.Server, w *directives.Worker)
+		params string // on the ProxyPass line
+		conf   string // lines after it
 		raw    string
 		target string
 		want   map[string]string // header → value ("" = absent)
@@ -237,42 +202,42 @@ func TestForwardRequestHead(t *testing.T) {
 		},
 		{
 			name:   "preserve host",
-			dir:    directives.ProxyDir{PreserveHost: directives.Opt[bool]{Val: true, Set: true}},
+			conf:   "ProxyPreserveHost On",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: Front.Test:8080\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"Host": "Front.Test:8080"},
 		},
 		{
 			name:   "no added headers",
-			dir:    directives.ProxyDir{AddHeaders: directives.Opt[bool]{Val: false, Set: true}},
+			conf:   "ProxyAddHeaders Off",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: a\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"X-Forwarded-For": "", "X-Forwarded-Host": "", "X-Forwarded-Server": ""},
 		},
 		{
 			name:   "via full and max-forwards",
-			edit:   func(s *directives.Server, _ *directives.Worker) { s.Proxy.Via.Put(directives.ViaFull, s.Pos) },
+			conf:   "ProxyVia Full",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: a\r\nVia: 1.0 upstream\r\nMax-Forwards: 5\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"Via": "1.0 upstream, 1.1 proxy.test (Apache/2.4.71)", "Max-Forwards": "4"},
 		},
 		{
 			name:   "via block",
-			edit:   func(s *directives.Server, _ *directives.Worker) { s.Proxy.Via.Put(directives.ViaBlock, s.Pos) },
+			conf:   "ProxyVia Block",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: a\r\nVia: 1.0 upstream\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"Via": ""},
 		},
 		{
 			name:   "ProxyMaxForwards",
-			edit:   func(s *directives.Server, _ *directives.Worker) { s.Proxy.MaxForwards.Put(10, s.Pos) },
+			conf:   "ProxyMaxForwards 10",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: a\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"Max-Forwards": "10"},
 		},
 		{
 			name:   "disablereuse closes",
-			edit:   func(_ *directives.Server, w *directives.Worker) { w.DisableReuse.Val = true },
+			params: "disablereuse=On",
 			raw:    "GET /pp/ HTTP/1.1\r\nHost: a\r\n\r\n",
 			target: "/back/",
 			want:   map[string]string{"Connection": "close"},
@@ -285,7 +250,7 @@ func TestForwardRequestHead(t *testing.T) {
 		},
 		{
 			name:   "Expect dropped when Proxy100Continue Off",
-			dir:    directives.ProxyDir{Continue100: directives.Opt[bool]{Val: false, Set: true}},
+			conf:   "Proxy100Continue Off",
 			raw:    "POST /pp/ HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
 			target: "/back/",
 			want:   map[string]string{"Expect": "", "Content-Length": "2"},
@@ -293,10 +258,9 @@ func TestForwardRequestHead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, _ := setup(t, "/pp/", url, tt.edit)
+			rt, dir := setup(t, "/pp/", url, tt.params, tt.conf)
 			before := len(be.requests())
-			dir := tt.dir
-			rec, st, err := do(t, newProxy(t), rt, &dir, tt.raw)
+			rec, st, err := do(t, newProxy(t), rt, dir, tt.raw)
 			if err != nil || st != 200 {
 				t.Fatalf("Serve = %d, %v; want 200", st, err)
 			}

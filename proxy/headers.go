@@ -330,24 +330,28 @@ func isURL(u string) bool {
 	return false
 }
 
-// cookieMap is ap_proxy_cookie_reverse_map: in the ';'-separated
-// attributes of a Set-Cookie value, the first ProxyPassReverseCookiePath
-// rule whose internal path prefixes path= (exactly) replaces the whole
-// value, and the first ProxyPassReverseCookieDomain rule whose internal
-// domain prefixes domain= (any case) replaces the whole value.
+// cookieMap is ap_proxy_cookie_reverse_map. Among the ';'-separated
+// attributes of a Set-Cookie value, each path= value is compared with the
+// ProxyPassReverseCookiePath rules (the internal path a prefix, exactly)
+// and each domain= value with the ProxyPassReverseCookieDomain rules (any
+// case). As in httpd, only the last path= and the last domain= attribute
+// are rewritten, each with the replacement of the last attribute of its
+// kind that some rule matched: "path=/a; Path=/a" (a cookie named path)
+// keeps its first /a.
 func (f *forward) cookieMap(v string) string {
 	paths, domains := f.rq.Dir.CookiePaths, f.rq.Dir.CookieDomains
 	if len(paths) == 0 && len(domains) == 0 {
 		return v
 	}
 	paths, domains = f.rules(paths), f.rules(domains)
-	type repl struct {
-		start, end int
+	type attr struct {
+		start, end int // the value's bytes in v
 		with       string
+		found      bool // some attribute of this kind matched a rule
 	}
-	var rs []repl
+	var path, domain attr
 	pos := 0
-	for pos <= len(v) {
+	for pos < len(v) {
 		end := strings.IndexByte(v[pos:], ';')
 		if end < 0 {
 			end = len(v)
@@ -355,40 +359,52 @@ func (f *forward) cookieMap(v string) string {
 			end += pos
 		}
 		tok := pos
-		for tok < end && (v[tok] == ' ' || v[tok] == '\t' || v[tok] == '\n' || v[tok] == '\r' || v[tok] == '\v' || v[tok] == '\f') {
+		for tok < end && isSpaceC(v[tok]) {
 			tok++
 		}
-		attr := v[tok:end]
+		a := v[tok:end]
 		switch {
-		case len(attr) >= 5 && strings.EqualFold(attr[:5], "path="):
-			val := attr[5:]
+		case len(a) >= 5 && strings.EqualFold(a[:5], "path="):
+			path.start, path.end = tok+5, end
 			for _, r := range paths {
-				if strings.HasPrefix(val, r.From) {
-					rs = append(rs, repl{tok + 5, end, r.To})
+				if strings.HasPrefix(a[5:], r.From) {
+					path.with, path.found = r.To, true
 					break
 				}
 			}
-		case len(attr) >= 7 && strings.EqualFold(attr[:7], "domain="):
-			val := attr[7:]
+		case len(a) >= 7 && strings.EqualFold(a[:7], "domain="):
+			domain.start, domain.end = tok+7, end
 			for _, r := range domains {
-				if len(val) >= len(r.From) && strings.EqualFold(val[:len(r.From)], r.From) {
-					rs = append(rs, repl{tok + 7, end, r.To})
+				if len(a)-7 >= len(r.From) && strings.EqualFold(a[7:7+len(r.From)], r.From) {
+					domain.with, domain.found = r.To, true
 					break
 				}
 			}
 		}
 		pos = end + 1
 	}
-	if len(rs) == 0 {
+	if !path.found && !domain.found {
 		return v
 	}
-	var b strings.Builder
-	last := 0
-	for _, r := range rs {
-		b.WriteString(v[last:r.start])
-		b.WriteString(r.with)
-		last = r.end
+	first, second := path, domain
+	if !path.found || domain.found && domain.start < path.start {
+		first, second = domain, path
 	}
-	b.WriteString(v[last:])
+	var b strings.Builder
+	b.Grow(len(v) + len(first.with) + len(second.with))
+	b.WriteString(v[:first.start])
+	b.WriteString(first.with)
+	if !second.found {
+		b.WriteString(v[first.end:])
+		return b.String()
+	}
+	b.WriteString(v[first.end:second.start])
+	b.WriteString(second.with)
+	b.WriteString(v[second.end:])
 	return b.String()
+}
+
+// isSpaceC is C's isspace in the "C" locale.
+func isSpaceC(c byte) bool {
+	return c == ' ' || c >= '\t' && c <= '\r'
 }

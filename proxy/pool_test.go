@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -16,26 +17,28 @@ import (
 func TestConnectionReuse(t *testing.T) {
 	tests := []struct {
 		name      string
-		edit      func(s *directives.Server, w *directives.Worker)
+		conf      string // the ProxyPass line; $B is the backend
 		env       string
+		pause     time.Duration // between requests
 		wantConns int
 		wantConn  string
 	}{
-		{name: "kept alive", wantConns: 1, wantConn: "Keep-Alive"},
-		{name: "disablereuse", edit: func(_ *directives.Server, w *directives.Worker) { w.DisableReuse.Val = true }, wantConns: 3, wantConn: "close"},
-		{name: "address not reusable", edit: func(_ *directives.Server, w *directives.Worker) { w.AddressReusable = false }, wantConns: 3, wantConn: "close"},
-		{name: "ttl expired", edit: func(s *directives.Server, w *directives.Worker) { w.TTL.Put(time.Nanosecond, s.Pos) }, wantConns: 3, wantConn: "Keep-Alive"},
+		{name: "kept alive", conf: "ProxyPass /r/ http://$B/", wantConns: 1, wantConn: "Keep-Alive"},
+		{name: "disablereuse", conf: "ProxyPass /r/ http://$B/ disablereuse=On", wantConns: 3, wantConn: "close"},
+		{name: "enablereuse off", conf: "ProxyPass /r/ http://$B/ enablereuse=Off", wantConns: 3, wantConn: "close"},
+		{name: "address not reusable", conf: "ProxyPassMatch ^/r/(.*)$ http://$B/$1", wantConns: 3, wantConn: "close"},
+		{name: "ttl expired", conf: "ProxyPass /r/ http://$B/ ttl=1", pause: 1100 * time.Millisecond, wantConns: 3, wantConn: "Keep-Alive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			be := startBackend(t, ok("x"))
-			rt, _ := setup(t, "/r/", "http://"+be.addr()+"/", tt.edit)
+			rt, _ := proxyConf(t, strings.ReplaceAll(tt.conf, "$B", be.addr()))
 			p := newProxy(t)
 			for i := 0; i < 3; i++ {
 				if _, st, err := do(t, p, rt, nil, "GET /r/ HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil || st != 200 {
 					t.Fatalf("request %d: %d %v", i, st, err)
 				}
-				time.Sleep(time.Millisecond)
+				time.Sleep(2*time.Millisecond + tt.pause)
 			}
 			reqs := be.requests()
 			if reqs[2].conn != tt.wantConns {
@@ -51,9 +54,12 @@ func TestConnectionReuse(t *testing.T) {
 func TestGenericWorkerNoReuse(t *testing.T) {
 	be := startBackend(t, ok("x"))
 	url := "http://" + be.addr() + "/"
-	s := &directives.Server{ServerName: "proxy.test"}
-	s.Proxy.Routes = []*directives.Route{{Directive: "ProxyPass", Path: "/g/", URL: url}}
-	rt := NewRouter(s, s)
+	// ProxyPass ~ with "$1" in the URL makes no worker of its own: the
+	// request goes through httpd's generic reverse worker.
+	rt, _ := proxyConf(t, "ProxyPassMatch ^/g/(.*)$ "+url+"$1\nProxyPass /other/ http://127.0.0.1:9/")
+	if w := directives.FindWorker(rt.workers, url, false, false); w != nil {
+		t.Fatalf("the config made a worker %s for %s", w.Name, url)
+	}
 	p := newProxy(t)
 	for i := 0; i < 2; i++ {
 		if _, st, err := do(t, p, rt, nil, "GET /g/ HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil || st != 200 {
@@ -74,7 +80,7 @@ func TestStaleConnectionNotReused(t *testing.T) {
 		readHead(c)
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx")
 	})
-	rt, _ := setup(t, "/s/", "http://"+addr+"/", nil)
+	rt, _ := setup(t, "/s/", "http://"+addr+"/", "")
 	p := newProxy(t)
 	for i := 0; i < 2; i++ {
 		if _, st, err := do(t, p, rt, nil, "GET /s/ HTTP/1.1\r\nHost: a\r\n\r\n"); err != nil || st != 200 {
@@ -89,7 +95,7 @@ func TestRequestBodies(t *testing.T) {
 		return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 	}
 	be := startBackend(t, echo)
-	rt, _ := setup(t, "/b/", "http://"+be.addr()+"/", nil)
+	rt, dir := setup(t, "/b/", "http://"+be.addr()+"/", "")
 	p := newProxy(t)
 	big := strings.Repeat("0123456789abcdef", 2000) // 32000 bytes
 	chunk := func(s string) string {
@@ -122,7 +128,7 @@ func TestRequestBodies(t *testing.T) {
 			m := rt.Match(&RouteRequest{URI: "/b/", RawURI: "/b/"}, PhaseTranslate)
 			env := func(n string) (string, bool) { return "1", tt.env != "" && n == tt.env }
 			rec := &recorder{}
-			if st, err := p.Serve(rec, &Request{Client: cr, Router: rt, URI: "/b/", Dir: &directives.ProxyDir{}, Env: env, ServerName: "p"}, m); err != nil || st != 200 {
+			if st, err := p.Serve(rec, &Request{Client: cr, Router: rt, URI: "/b/", Dir: dir, Env: env, ServerName: "p"}, m); err != nil || st != 200 {
 				t.Fatalf("%d %v", st, err)
 			}
 			reqs := be.requests()
@@ -148,7 +154,7 @@ func TestExpectContinue(t *testing.T) {
 		io.ReadFull(br, body)
 		io.WriteString(c, "HTTP/1.1 201 Created\r\nContent-Length: 5\r\n\r\n"+string(body))
 	})
-	rt, _ := setup(t, "/c/", "http://"+addr+"/", nil)
+	rt, _ := setup(t, "/c/", "http://"+addr+"/", "")
 	rec, st, err := do(t, newProxy(t), rt, nil, "POST /c/ HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello")
 	if err != nil || st != 201 || rec.body.String() != "hello" {
 		t.Fatalf("got %d %v %q", st, err, rec.body.String())
@@ -171,5 +177,68 @@ func readHeadInto(c net.Conn, expect *string) *bufio.Reader {
 		if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Expect") {
 			*expect = strings.TrimSpace(v)
 		}
+	}
+}
+
+// flushSpy records, at each Flush, how many idle connections the proxy's
+// pools hold.
+type flushSpy struct {
+	recorder
+	p    *Proxy
+	idle []int
+}
+
+func (s *flushSpy) Flush() error {
+	n := 0
+	s.p.mu.Lock()
+	for _, pl := range s.p.pools {
+		pl.mu.Lock()
+		n += len(pl.idle)
+		pl.mu.Unlock()
+	}
+	s.p.mu.Unlock()
+	s.idle = append(s.idle, n)
+	return s.recorder.Flush()
+}
+
+func TestConnectionReleasedBeforeLastFlush(t *testing.T) {
+	// httpd hands the backend connection back before the end of the
+	// response reaches the client, so a client that sends its next
+	// request on another connection at once finds it idle.
+	be := startBackend(t, ok("hello"))
+	rt, dir := setup(t, "/r/", "http://"+be.addr()+"/", "")
+	p := newProxy(t)
+	cr := clientReq(t, "GET /r/x HTTP/1.1\r\nHost: a\r\n\r\n")
+	m := rt.Match(&RouteRequest{URI: "/r/x", RawURI: cr.Target}, PhaseTranslate)
+	spy := &flushSpy{p: p}
+	if st, err := p.Serve(spy, &Request{Client: cr, Router: rt, URI: "/r/x", Dir: dir, ServerName: "p"}, m); err != nil || st != 200 {
+		t.Fatalf("%d %v", st, err)
+	}
+	if len(spy.idle) == 0 || spy.idle[len(spy.idle)-1] != 1 {
+		t.Errorf("idle connections at each flush %v; want 1 at the last", spy.idle)
+	}
+}
+
+func TestErrorOverrideClosesBackend(t *testing.T) {
+	// An overridden status ends httpd's exchange with an error, and the
+	// backend connection is then closed, not reused.
+	be := startBackend(t, func(req *http1.Request, _ []byte) string {
+		if req.Target == "/fail" {
+			return "HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nfail"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	})
+	rt, dir := setup(t, "/", "http://"+be.addr()+"/", "", "ProxyErrorOverride On")
+	p := newProxy(t)
+	_, st, err := do(t, p, rt, dir, "GET /fail HTTP/1.1\r\nHost: a\r\n\r\n")
+	var e *Error
+	if st != 500 || !errors.As(err, &e) || !e.Override {
+		t.Fatalf("got %d %v; want an overridden 500", st, err)
+	}
+	if _, st, err := do(t, p, rt, dir, "GET /ok HTTP/1.1\r\nHost: a\r\n\r\n"); st != 200 || err != nil {
+		t.Fatalf("got %d %v; want 200", st, err)
+	}
+	if reqs := be.requests(); reqs[1].conn != 2 {
+		t.Errorf("the request after an override went on connection %d; want 2", reqs[1].conn)
 	}
 }

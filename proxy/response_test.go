@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,12 +36,10 @@ func TestForwardResponse(t *testing.T) {
 	}
 	be := startBackend(t, reply)
 	url := "http://" + be.addr() + "/back/"
-	dir := &directives.ProxyDir{
-		Reverse:       []directives.ReverseMap{{From: url, To: "/pp/"}},
-		CookiePaths:   []directives.ReverseMap{{From: "/back", To: "/front"}},
-		CookieDomains: []directives.ReverseMap{{From: "backend.internal", To: "public.example"}},
-	}
-	rt, _ := setup(t, "/pp/", url, func(s *directives.Server, _ *directives.Worker) { s.Proxy.Via.Put(directives.ViaOn, s.Pos) })
+	rt, dir := setup(t, "/pp/", url, "", "ProxyVia On",
+		"ProxyPassReverse /pp/ "+url,
+		"ProxyPassReverseCookiePath /back /front",
+		"ProxyPassReverseCookieDomain backend.internal public.example")
 	p := newProxy(t)
 
 	t.Run("hop-by-hop", func(t *testing.T) {
@@ -131,6 +130,11 @@ func TestCookieMap(t *testing.T) {
 		{"a=1; domain=BACKEND.internal.example; path=/other", "a=1; domain=public.example; path=/other"},
 		{"path=/back; x=y", "path=/front; x=y"}, // httpd's scan starts at the cookie's own name=value
 		{"a=1;Path=/Back", "a=1;Path=/Back"},    // paths compare with case
+		// Only the last path= is rewritten, as httpd keeps one offset.
+		{"path=/back; Path=/back", "path=/back; Path=/front"},
+		{"a=1; Path=/back; Path=/other", "a=1; Path=/back; Path=/front"},
+		{"a=1; Domain=backend.internal; Path=/back", "a=1; Domain=public.example; Path=/front"},
+		{"a=1; Path=/x; Domain=x.org", "a=1; Path=/x; Domain=x.org"},
 	}
 	for _, tt := range tests {
 		if got := f.cookieMap(tt.in); got != tt.want {
@@ -233,11 +237,11 @@ func TestForwardErrors(t *testing.T) {
 				hostport = tt.host + ":80"
 			}
 			url := "http://" + hostport + "/"
-			rt, _ := setup(t, "/e/", url, func(s *directives.Server, w *directives.Worker) {
-				if tt.timeout > 0 {
-					w.Timeout.Put(tt.timeout, s.Pos)
-				}
-			})
+			params := ""
+			if tt.timeout > 0 {
+				params = "timeout=" + strconv.Itoa(int(tt.timeout/time.Millisecond)) + "ms"
+			}
+			rt, _ := setup(t, "/e/", url, params)
 			rec, st, err := do(t, newProxy(t), rt, nil, "GET /e/x HTTP/1.1\r\nHost: a\r\n\r\n")
 			if st != tt.status {
 				t.Fatalf("status %d (%v); want %d", st, err, tt.status)
@@ -263,7 +267,7 @@ func TestForwardErrors(t *testing.T) {
 }
 
 func TestForwardMaxForwardsZero(t *testing.T) {
-	rt, _ := setup(t, "/e/", "http://127.0.0.1:9/", nil)
+	rt, _ := setup(t, "/e/", "http://127.0.0.1:9/", "")
 	p := newProxy(t)
 	_, st, err := do(t, p, rt, nil, "GET /e/x HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n")
 	var e *Error
