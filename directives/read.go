@@ -341,7 +341,11 @@ func (l *loader) execOnRead(spec *Spec, it *item, sec *parser.Section, suppress 
 			return fail(msg)
 		}
 	case "defaultruntimedir":
-		l.cfg.Global.DefaultRuntimeDir = l.serverRootRelative(words[0])
+		dir := l.serverRootRelative(words[0])
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fail("DefaultRuntimeDir must be a valid directory, absolute or relative to ServerRoot")
+		}
+		l.cfg.Global.DefaultRuntimeDir = dir
 	case "loadfile":
 		// Libraries for modules; nothing for Portico to load.
 	case "<ifmodule", "<ifdefine", "<iffile", "<ifdirective", "<ifsection", "<ifversion":
