@@ -301,6 +301,14 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 		reason = reasonPhrase(status)
 	}
 	req := x.Req
+	if req.Major == 0 {
+		// An HTTP/0.9 request (httpd's assbackwards) gets the body
+		// alone, and the connection closes after it.
+		x.keepAlive = false
+		x.headOnly = false
+		x.bodyOut = x.bw
+		return nil
+	}
 	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
 	noBody := status == 204 || status == 304 || status < 200
 	headerOnly := req.Method == "HEAD" || noBody

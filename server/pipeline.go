@@ -78,36 +78,117 @@ func (x *Exchange) parseURI() int {
 		path, x.Args, x.HasArgs = t[:i], t[i+1:], true
 	}
 	x.URI = path
-	if path == "*" && x.Req.Method == "OPTIONS" {
-		return 0
-	}
-	if !strings.HasPrefix(path, "/") {
+	if path == "*" {
+		if x.Req.Method == "OPTIONS" {
+			return 0
+		}
 		return 400
 	}
-	slashes := x.Dir
-	if slashes == nil {
-		slashes = x.vh.dir
+	merge := x.vh.dir.MergeSlashes.Get(true)
+	// httpd first normalises the path as sent (dot segments, runs of
+	// '/', encoded unreserved characters), then walks the <Location>
+	// sections to learn AllowEncodedSlashes, then decodes.
+	norm, ok := normalizePath(path, merge, true)
+	if !ok {
+		x.Log.Error().Str("uri", x.Req.Target).Msg("AH10244: invalid URI path (" + x.Req.Target + ")")
+		return 400
 	}
-	decoded, status := unescapePath(path, slashes.AllowEncodedSlashes.Get("off"))
+	dir := walkLocations(x.vh.dir, x.vh.sections, norm)
+	encodedSlashes := dir.AllowEncodedSlashes.Get("off")
+	decoded, status := unescapePath(norm, encodedSlashes)
 	if status != 0 {
+		if status == 404 && encodedSlashes == "off" {
+			x.Log.Info().Msg("AH00026: found %2f (encoded '/') in URI path (" + x.Req.Target + "), returning 404")
+		}
 		return status
 	}
-	decoded = getParents(decoded)
-	if slashes.MergeSlashes.Get(true) {
-		decoded = mergeSlashes(decoded)
+	if encodedSlashes == "on" {
+		// Decoded slashes may have made new segments.
+		decoded, _ = normalizePath(decoded, merge, false)
 	}
 	x.URI = decoded
 	return 0
 }
 
-// unescapePath is ap_unescape_url_ex for a path: a bad escape is 400; an
-// encoded '/' is 404 unless AllowEncodedSlashes is On (decoded) or
-// NoDecode (kept encoded); an encoded NUL is 404.
+// normalizePath is httpd's ap_normalize_path for a request path: "."
+// segments are removed and ".." segments remove the one before them
+// (".." above the root makes the path invalid), runs of '/' become one
+// when merge is set, and with decode the percent-encoded unreserved
+// characters are decoded first (so "%2e%2e" is a ".." segment). A path
+// not starting with '/' or holding a bad percent escape (with decode) is
+// invalid.
+func normalizePath(p string, merge, decode bool) (string, bool) {
+	if p == "" || p[0] != '/' {
+		return p, p == "*"
+	}
+	ok := true
+	src := []byte(p)
+	out := make([]byte, 0, len(src))
+	for l := 0; l < len(src); {
+		if decode && src[l] == '%' {
+			if l+2 < len(src) && isHex(src[l+1]) && isHex(src[l+2]) {
+				if c := unhex(src[l+1])<<4 | unhex(src[l+2]); isUnreserved(c) {
+					l += 2
+					src[l] = c
+				}
+			} else {
+				ok = false
+			}
+		}
+		if len(out) == 0 || out[len(out)-1] == '/' {
+			if merge && src[l] == '/' && len(out) > 0 {
+				for l < len(src) && src[l] == '/' {
+					l++
+				}
+				continue
+			}
+			if src[l] == '.' {
+				if l+1 == len(src) || src[l+1] == '/' {
+					l += 2
+					continue
+				}
+				n := l + 1
+				dots := src[n] == '.'
+				if !dots && decode && n+2 < len(src) && src[n] == '%' && src[n+1] == '2' && (src[n+2] == 'e' || src[n+2] == 'E') {
+					n += 2
+					dots = true
+				}
+				if dots && (n+1 == len(src) || src[n+1] == '/') {
+					if len(out) > 1 {
+						out = out[:len(out)-1]
+						for len(out) > 0 && out[len(out)-1] != '/' {
+							out = out[:len(out)-1]
+						}
+					} else {
+						ok = false
+					}
+					l = n + 2
+					continue
+				}
+			}
+		}
+		out = append(out, src[l])
+		l++
+	}
+	return string(out), ok
+}
+
+// isUnreserved reports RFC 3986's unreserved characters.
+func isUnreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// unescapePath is ap_unescape_url_ex for a path whose unreserved
+// characters are already decoded: a bad escape is 400; an encoded '/'
+// is 404 unless AllowEncodedSlashes is On (decoded) or NoDecode (kept
+// encoded); an encoded NUL is 404. A bad escape wins over the others.
 func unescapePath(p, encodedSlashes string) (string, int) {
 	if !strings.ContainsRune(p, '%') {
 		return p, 0
 	}
 	b := make([]byte, 0, len(p))
+	badEsc, badPath := false, false
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if c != '%' {
@@ -115,20 +196,27 @@ func unescapePath(p, encodedSlashes string) (string, int) {
 			continue
 		}
 		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
-			return "", 400
+			badEsc = true
+			b = append(b, c)
+			continue
 		}
 		v := unhex(p[i+1])<<4 | unhex(p[i+2])
 		switch {
-		case v == 0:
-			return "", 404
+		case v == 0 || v == '/' && encodedSlashes == "off":
+			badPath = true
+			b = append(b, v)
 		case v == '/' && encodedSlashes == "nodecode":
 			b = append(b, p[i:i+3]...)
-		case v == '/' && encodedSlashes != "on":
-			return "", 404
 		default:
 			b = append(b, v)
 		}
 		i += 2
+	}
+	switch {
+	case badEsc:
+		return "", 400
+	case badPath:
+		return "", 404
 	}
 	return string(b), 0
 }
@@ -142,34 +230,4 @@ func unhex(c byte) byte {
 	default:
 		return c - 'A' + 10
 	}
-}
-
-// getParents is ap_getparents: it removes "." segments and resolves
-// ".." segments, never going above the root.
-func getParents(p string) string {
-	if !strings.Contains(p, "/.") {
-		return p
-	}
-	trailing := strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
-	segs := strings.Split(p, "/")
-	out := make([]string, 0, len(segs))
-	for i, s := range segs {
-		switch {
-		case s == "." && i > 0:
-		case s == ".." && i > 0:
-			if len(out) > 1 {
-				out = out[:len(out)-1]
-			}
-		default:
-			out = append(out, s)
-		}
-	}
-	r := strings.Join(out, "/")
-	if trailing && !strings.HasSuffix(r, "/") {
-		r += "/"
-	}
-	if r == "" {
-		r = "/"
-	}
-	return r
 }

@@ -28,7 +28,7 @@ func (x *Exchange) serveProxy() bool {
 	}
 	base := x.selfURL("")
 	port := ""
-	if p := x.localPortForURL(); p != 80 {
+	if p := x.serverPort(); p != 80 {
 		port = ":" + strconv.Itoa(p)
 	}
 	rq := &proxy.Request{
@@ -77,14 +77,20 @@ func (x *Exchange) serveProxy() bool {
 	return true
 }
 
-// localPortForURL is the port httpd's ap_get_server_port gives with
-// UseCanonicalName Off: Host's port, else the connection's.
-func (x *Exchange) localPortForURL() int {
-	if x.HostPort != 0 {
+// serverPort is httpd's ap_get_server_port with UseCanonicalName Off
+// and UseCanonicalPhysicalPort Off: the port Host gave, else the
+// server's own port (from ServerName or the <VirtualHost> address),
+// else 80.
+func (x *Exchange) serverPort() int {
+	switch {
+	case x.HostPort != 0:
 		return x.HostPort
+	case x.vh.port != 0:
+		return x.vh.port
 	}
-	return int(x.Local.Port())
+	return 80
 }
+
 
 // closeAfter makes the connection close once this exchange ends.
 func (x *Exchange) closeAfter() { x.keepAlive, x.mustClose = false, true }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,10 +80,7 @@ func newVHost(cfg *directives.Config, srv *directives.Server, main *vhost) (*vho
 		vh.dir = mergeDir(&directives.DirConf{}, srv.Dir)
 		vh.sections = srv.Sections
 	} else {
-		vh.port = serverNamePort(srv.ServerName)
-		if vh.port == 0 {
-			vh.port = main.port
-		}
+		vh.port = vhostPort(srv, main.port)
 		vh.timeout = get(srv.Timeout, main.timeout, 0)
 		vh.keepAliveTimeout = get(srv.KeepAliveTimeout, main.keepAliveTimeout, 0)
 		vh.keepAlive = srv.KeepAlive.Get(main.keepAlive)
@@ -110,6 +108,22 @@ func newVHost(cfg *directives.Config, srv *directives.Server, main *vhost) (*vho
 	}
 	vh.router = proxy.NewRouter(cfg.Main, srv)
 	return vh, nil
+}
+
+// vhostPort is a virtual host's server port as httpd sets it: the main
+// server's, replaced by the port of the first <VirtualHost> address when
+// it has one, and by ServerName's (0 when it names none) when it is set.
+func vhostPort(srv *directives.Server, mainPort int) int {
+	port := mainPort
+	if len(srv.Addrs) > 0 {
+		if n, err := strconv.Atoi(srv.Addrs[0].Port); err == nil && n > 0 {
+			port = n
+		}
+	}
+	if srv.ServerName != "" {
+		port = serverNamePort(srv.ServerName)
+	}
+	return port
 }
 
 // fillHostname sets a virtual host's server_hostname as httpd's

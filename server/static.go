@@ -93,7 +93,8 @@ func (m *mimeTypes) contentType(dir *directives.DirConf, name string) string {
 func (s *Server) serveStatic(x *Exchange) {
 	m := &x.gen.mime
 	if x.URI == "*" {
-		x.WriteResponse(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, nil, 0)
+		// OPTIONS * is answered by the server itself, without Allow.
+		x.WriteResponse(200, "", nil, nil, 0)
 		return
 	}
 	fpath, handled := x.translate()
@@ -240,7 +241,7 @@ func aliasPrefixLen(uri, alias string) int {
 }
 
 // selfURL is ap_construct_url with UseCanonicalName Off: the request's
-// host and port (the connection's port when Host gives none).
+// host and port (the server's port when Host gives none).
 func (x *Exchange) selfURL(path string) string {
 	host := x.Hostname
 	if host == "" {
@@ -249,11 +250,7 @@ func (x *Exchange) selfURL(path string) string {
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	port := x.HostPort
-	if port == 0 {
-		port = int(x.Local.Port())
-	}
-	if port != 80 {
+	if port := x.serverPort(); port != 80 {
 		host += ":" + strconv.Itoa(port)
 	}
 	return "http://" + host + path
