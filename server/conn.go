@@ -209,6 +209,12 @@ type Exchange struct {
 	errNotes  string
 	errHeader http1.Headers
 	mustClose bool
+	// filename is a file path mod_rewrite's server pass decided (httpd's
+	// r->filename set at translate_name); redirects counts internal
+	// redirects; rewriteEnded is set by an [END] rule.
+	filename     string
+	redirects    int
+	rewriteEnded bool
 }
 
 // ServerName is the chosen server's host name (httpd's server_hostname).

@@ -26,6 +26,16 @@ func (x *Exchange) serveProxy() bool {
 	if m.Outcome != proxy.Proxied {
 		return false
 	}
+	if f := x.c.srv.Hooks.DirRewrite; f != nil && f(x, "proxy:"+m.URL) {
+		return true
+	}
+	return x.forward(m)
+}
+
+// forward sends the request to the backend m names and relays the
+// answer. It reports whether the request was handled.
+func (x *Exchange) forward(m proxy.Match) bool {
+	rt := x.vh.router
 	base := x.selfURL("")
 	port := ""
 	if p := x.serverPort(); p != 80 {

@@ -37,6 +37,11 @@ type Hooks struct {
 	// before routing (mod_rewrite's server-context pass). It may change
 	// x.URI and x.Args, or answer the request itself and return true.
 	Rewrite func(x *Exchange) bool
+	// DirRewrite runs once the request is mapped, before it is proxied
+	// or served from a file (mod_rewrite's per-directory pass, httpd's
+	// fixups); filename is httpd's r->filename ("proxy:URL" or a file
+	// path). It may answer the request itself and return true.
+	DirRewrite func(x *Exchange, filename string) bool
 	// RequestHeaders runs on the request headers just before the proxy
 	// forwards them (mod_headers' RequestHeader, early/late).
 	RequestHeaders func(x *Exchange, h *http1.Headers)

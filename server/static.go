@@ -103,6 +103,9 @@ func (s *Server) serveStatic(x *Exchange) {
 	}
 	dir := walkDirectories(x.Dir, x.vh.sections, fpath)
 	x.Dir = walkLocations(dir, x.vh.sections, x.URI)
+	if f := s.Hooks.DirRewrite; f != nil && f(x, fpath) {
+		return
+	}
 	fi, err := os.Stat(fpath)
 	if err != nil {
 		x.Log.Debug().Str("file", fpath).Msg("AH00128: File does not exist")
@@ -152,6 +155,9 @@ func (s *Server) serveStatic(x *Exchange) {
 // translate is httpd's translate_name for files: mod_alias's Alias and
 // Redirect, then DocumentRoot. handled is true when a redirect was sent.
 func (x *Exchange) translate() (fpath string, handled bool) {
+	if x.filename != "" {
+		return x.filename, false
+	}
 	if x.gen.mime.alias {
 		for i := range x.vh.dir.Aliases {
 			a := &x.vh.dir.Aliases[i]

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/rewrite"
 	"github.com/portico-proxy/portico/server"
 )
 
@@ -50,6 +51,12 @@ func serve(o *options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv.Software = "Portico/" + version
+	eng, err := rewrite.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", argv0, err)
+		return 1
+	}
+	rewriteHooks(eng, srv)
 	if pf := cfg.Global.PidFile; pf != "" {
 		if !filepath.IsAbs(pf) {
 			pf = filepath.Join(cfg.ServerRoot, pf)
