@@ -331,13 +331,12 @@ func isURL(u string) bool {
 }
 
 // cookieMap is ap_proxy_cookie_reverse_map. Among the ';'-separated
-// attributes of a Set-Cookie value, each path= value is compared with the
-// ProxyPassReverseCookiePath rules (the internal path a prefix, exactly)
-// and each domain= value with the ProxyPassReverseCookieDomain rules (any
-// case). As in httpd, only the last path= and the last domain= attribute
-// are rewritten, each with the replacement of the last attribute of its
-// kind that some rule matched: "path=/a; Path=/a" (a cookie named path)
-// keeps its first /a.
+// attributes of a Set-Cookie value, only the last path= and the last
+// domain= count, as in httpd: the first ProxyPassReverseCookiePath rule
+// whose internal path prefixes that path (exactly) replaces it, and the
+// first ProxyPassReverseCookieDomain rule whose internal domain prefixes
+// that domain (any case) replaces it. "path=/a; Path=/a" (a cookie named
+// path) keeps its first /a; "Domain=in; Domain=other" is left alone.
 func (f *forward) cookieMap(v string) string {
 	paths, domains := f.rq.Dir.CookiePaths, f.rq.Dir.CookieDomains
 	if len(paths) == 0 && len(domains) == 0 {
@@ -347,7 +346,7 @@ func (f *forward) cookieMap(v string) string {
 	type attr struct {
 		start, end int // the value's bytes in v
 		with       string
-		found      bool // some attribute of this kind matched a rule
+		found      bool // a rule matched it
 	}
 	var path, domain attr
 	pos := 0
@@ -365,7 +364,7 @@ func (f *forward) cookieMap(v string) string {
 		a := v[tok:end]
 		switch {
 		case len(a) >= 5 && strings.EqualFold(a[:5], "path="):
-			path.start, path.end = tok+5, end
+			path = attr{start: tok + 5, end: end}
 			for _, r := range paths {
 				if strings.HasPrefix(a[5:], r.From) {
 					path.with, path.found = r.To, true
@@ -373,7 +372,7 @@ func (f *forward) cookieMap(v string) string {
 				}
 			}
 		case len(a) >= 7 && strings.EqualFold(a[:7], "domain="):
-			domain.start, domain.end = tok+7, end
+			domain = attr{start: tok + 7, end: end}
 			for _, r := range domains {
 				if len(a)-7 >= len(r.From) && strings.EqualFold(a[7:7+len(r.From)], r.From) {
 					domain.with, domain.found = r.To, true

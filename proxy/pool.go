@@ -28,6 +28,11 @@ type conn struct {
 // pool holds a worker's idle connections (httpd's per-worker reslist).
 // Connections are reused only when the worker allows it; max bounds the
 // open connections when set, and ttl ends idle ones.
+//
+// A slot is held by each connection in use, not by idle ones: a request
+// takes a slot, then reuses an idle connection or, when there is none,
+// opens one. Connections are opened only when none is idle, so the open
+// ones never outnumber max.
 type pool struct {
 	reuse   bool
 	ttl     time.Duration
@@ -63,7 +68,7 @@ func newPool(w *directives.Worker) *pool {
 // errAcquire is a timed-out wait for a free connection slot.
 var errAcquire = errors.New("proxy: no free connection within acquire time")
 
-// take returns a slot for a new or pooled connection.
+// take waits for a slot for a connection in use.
 func (p *pool) take(ctx context.Context) error {
 	if p.slots == nil {
 		return nil
@@ -111,15 +116,14 @@ func (p *pool) get(now time.Time) *conn {
 		p.mu.Unlock()
 		if (p.ttl > 0 && now.Sub(c.idleAt) > p.ttl) || c.br.Buffered() > 0 || !connAlive(c.nc) {
 			c.nc.Close()
-			p.give()
 			continue
 		}
 		return c
 	}
 }
 
-// put makes c idle for the next request, or closes it when the pool does
-// not reuse connections.
+// put makes c idle for the next request and frees its slot, or closes
+// it when the pool does not reuse connections.
 func (p *pool) put(c *conn, now time.Time) {
 	if !p.reuse {
 		p.release(c)
@@ -130,6 +134,7 @@ func (p *pool) put(c *conn, now time.Time) {
 	p.mu.Lock()
 	p.idle = append(p.idle, c)
 	p.mu.Unlock()
+	p.give()
 }
 
 // release closes c and frees its slot.
@@ -146,7 +151,6 @@ func (p *pool) closeIdle() {
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.nc.Close()
-		p.give()
 	}
 }
 

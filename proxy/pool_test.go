@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,5 +241,72 @@ func TestErrorOverrideClosesBackend(t *testing.T) {
 	}
 	if reqs := be.requests(); reqs[1].conn != 2 {
 		t.Errorf("the request after an override went on connection %d; want 2", reqs[1].conn)
+	}
+}
+
+func TestMaxOneReusesIdleConnection(t *testing.T) {
+	// max=1: the one connection, idle after the first request, serves
+	// the next; a request never waits for a slot an idle connection
+	// holds.
+	be := startBackend(t, ok("x"))
+	rt, dir := setup(t, "/m/", "http://"+be.addr()+"/", "max=1")
+	p := newProxy(t)
+	for i := 0; i < 3; i++ {
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := do(t, p, rt, dir, "GET /m/ HTTP/1.1\r\nHost: a\r\n\r\n")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("request %d waits for a connection slot", i)
+		}
+	}
+	if reqs := be.requests(); reqs[2].conn != 1 {
+		t.Errorf("3 requests used %d connections; want 1", reqs[2].conn)
+	}
+}
+
+func TestMaxBoundsConcurrentConnections(t *testing.T) {
+	// max=2 with 6 concurrent slow requests: never more than 2 backend
+	// connections at once.
+	var mu sync.Mutex
+	open, most := 0, 0
+	addr := serveRaw(t, func(c net.Conn) {
+		mu.Lock()
+		open++
+		most = max(most, open)
+		mu.Unlock()
+		defer func() { mu.Lock(); open--; mu.Unlock() }()
+		br := bufio.NewReader(c)
+		for {
+			if _, err := http1.ReadRequest(br, http1.Limits{}); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx")
+		}
+	})
+	rt, dir := setup(t, "/m/", "http://"+addr+"/", "max=2")
+	p := newProxy(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, st, err := do(t, p, rt, dir, "GET /m/ HTTP/1.1\r\nHost: a\r\n\r\n"); st != 200 || err != nil {
+				t.Errorf("got %d %v", st, err)
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if most > 2 {
+		t.Errorf("%d backend connections at once; want at most 2", most)
 	}
 }

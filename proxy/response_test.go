@@ -130,9 +130,11 @@ func TestCookieMap(t *testing.T) {
 		{"a=1; domain=BACKEND.internal.example; path=/other", "a=1; domain=public.example; path=/other"},
 		{"path=/back; x=y", "path=/front; x=y"}, // httpd's scan starts at the cookie's own name=value
 		{"a=1;Path=/Back", "a=1;Path=/Back"},    // paths compare with case
-		// Only the last path= is rewritten, as httpd keeps one offset.
+		// Only the last path= and domain= count, as observed on httpd.
 		{"path=/back; Path=/back", "path=/back; Path=/front"},
-		{"a=1; Path=/back; Path=/other", "a=1; Path=/back; Path=/front"},
+		{"a=1; Path=/back; Path=/other", "a=1; Path=/back; Path=/other"},
+		{"a=1; Path=/other; Path=/back", "a=1; Path=/other; Path=/front"},
+		{"a=1; Domain=backend.internal; Path=/back; Domain=x.org", "a=1; Domain=backend.internal; Path=/front; Domain=x.org"},
 		{"a=1; Domain=backend.internal; Path=/back", "a=1; Domain=public.example; Path=/front"},
 		{"a=1; Path=/x; Domain=x.org", "a=1; Path=/x; Domain=x.org"},
 	}
