@@ -261,7 +261,7 @@ func (p *pass) lookupVar(v string) string {
 		}
 		return ""
 	}
-	if v[4] == ':' && len(v) > 5 {
+	if len(v) > 5 && v[4] == ':' {
 		switch {
 		case strings.EqualFold(v[:4], "HTTP"):
 			return p.header(v[5:])
