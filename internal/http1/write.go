@@ -54,7 +54,7 @@ func WriteResponseHead(w *bufio.Writer, r *Response) error {
 		writeProto(w, r.Major, r.Minor)
 	}
 	w.WriteByte(' ')
-	if r.Status >= 100 && r.Status <= 999 {
+	if r.Status >= 0 && r.Status <= 999 {
 		w.WriteByte(byte('0' + r.Status/100))
 		w.WriteByte(byte('0' + r.Status/10%10))
 		w.WriteByte(byte('0' + r.Status%10))
