@@ -225,10 +225,38 @@ func (f *forward) respHeaders(resp *http1.Response) (closeBackend bool) {
 			fl.Value = f.cookieMap(fl.Value)
 		}
 	}
+	cookiesLast(h)
 	if via := f.srv.via; via == directives.ViaOn || via == directives.ViaFull {
 		h.Add("Via", viaValue(f.rq, via))
 	}
 	return closeBackend
+}
+
+// cookiesLast moves the Set-Cookie fields after the others, in their
+// order, as httpd does when it sets the backend's cookies aside while
+// reading the response head and adds them back at the end.
+func cookiesLast(h *http1.Headers) {
+	s := *h
+	first := -1
+	for i := range s {
+		if strings.EqualFold(s[i].Name, "Set-Cookie") {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return
+	}
+	var cookies []http1.Header
+	out := s[:first]
+	for _, fl := range s[first:] {
+		if strings.EqualFold(fl.Name, "Set-Cookie") {
+			cookies = append(cookies, fl)
+		} else {
+			out = append(out, fl)
+		}
+	}
+	*h = append(out, cookies...)
 }
 
 // rules returns the rules to apply, with ${VAR} interpolated in those

@@ -69,6 +69,9 @@ func TestForwardResponse(t *testing.T) {
 		if got, want := h.Get("Set-Cookie"), "s=1; Path=/front; Domain=public.example"; got != want {
 			t.Errorf("Set-Cookie %q; want %q", got, want)
 		}
+		if got, want := names(h), "Location,Content-Location,Content-Length,Set-Cookie,Via"; got != want {
+			t.Errorf("response fields %s; want %s (cookies after the others, as httpd re-adds them)", got, want)
+		}
 	})
 	t.Run("dates and server kept", func(t *testing.T) {
 		rec, _, err := do(t, p, rt, dir, "GET /pp/date HTTP/1.1\r\nHost: a.test\r\n\r\n")
