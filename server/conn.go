@@ -16,6 +16,7 @@ import (
 
 	"github.com/portico-proxy/portico/directives"
 	"github.com/portico-proxy/portico/internal/http1"
+	"github.com/portico-proxy/portico/proxy"
 )
 
 // conn is one client connection.
@@ -202,13 +203,19 @@ type Exchange struct {
 	// proxyReq is httpd's r->proxyreq: the response comes from a
 	// backend, whose Date and Server are kept.
 	proxyReq bool
+	// preTrans is the route a mapping=encoded ProxyPass chose before
+	// the path was decoded.
+	preTrans *proxy.Match
 	// errReason, errNotes and errHeader shape the next error page:
 	// a reason phrase other than httpd's ("Proxy Error"), the notes
 	// httpd adds to some pages, and fields to keep.
 	errReason string
 	errNotes  string
 	errHeader http1.Headers
-	mustClose bool
+	// errChunked sends the next error page without Content-Length, as
+	// httpd does for a 416 from its byterange filter.
+	errChunked bool
+	mustClose  bool
 	// filename is a file path mod_rewrite's server pass decided (httpd's
 	// r->filename set at translate_name); redirects counts internal
 	// redirects; rewriteEnded is set by an [END] rule.

@@ -112,7 +112,11 @@ func (x *Exchange) writeErrorPage(status int, location string, recursive int) {
 		return
 	}
 	body := errorPage(status, x.errReason, x.Req.Method, location, x.vh.admin, x.errNotes, recursive)
-	x.respond(status, x.errReason, h, ctype, strings.NewReader(body), int64(len(body)))
+	length := int64(len(body))
+	if x.errChunked {
+		length = -1
+	}
+	x.respond(status, x.errReason, h, ctype, strings.NewReader(body), length)
 }
 
 // errorPage is the body of httpd's error page.

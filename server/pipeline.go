@@ -2,6 +2,9 @@ package server
 
 import (
 	"strings"
+
+	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/proxy"
 )
 
 // handle runs the pipeline for one request read without error: the
@@ -94,6 +97,12 @@ func (x *Exchange) parseURI() int {
 		return 400
 	}
 	dir := walkLocations(x.vh.dir, x.vh.sections, norm)
+	if m, ok := x.preTranslate(norm, dir); ok {
+		// A mapping=encoded ProxyPass claimed the path still encoded:
+		// httpd does not decode it then.
+		x.URI, x.preTrans = norm, &m
+		return 0
+	}
 	encodedSlashes := dir.AllowEncodedSlashes.Get("off")
 	decoded, status := unescapePath(norm, encodedSlashes)
 	if status != 0 {
@@ -108,6 +117,20 @@ func (x *Exchange) parseURI() int {
 	}
 	x.URI = decoded
 	return 0
+}
+
+// preTranslate is mod_proxy's pre_translate_name: the routes with
+// mapping=encoded are tried on the normalised path before it is
+// decoded.
+func (x *Exchange) preTranslate(uri string, dir *directives.DirConf) (proxy.Match, bool) {
+	rt := x.vh.router
+	if rt == nil {
+		return proxy.Match{}, false
+	}
+	in := &proxy.RouteRequest{URI: uri, RawURI: x.Req.Target, Location: dir.Proxy.Route,
+		InterpolateEnv: dir.Proxy.InterpolateEnv.Get(false)}
+	m := rt.Match(in, proxy.PhasePreTranslate)
+	return m, m.Outcome == proxy.Proxied
 }
 
 // normalizePath is httpd's ap_normalize_path for a request path: "."

@@ -20,11 +20,21 @@ func (x *Exchange) serveProxy() bool {
 	if rt == nil {
 		return false
 	}
-	in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
-		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
-	m := rt.Match(in, proxy.PhaseTranslate)
-	if m.Outcome != proxy.Proxied {
-		return false
+	var m proxy.Match
+	if x.preTrans != nil {
+		m, x.preTrans = *x.preTrans, nil
+	} else {
+		in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
+			InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
+		m = rt.Match(in, proxy.PhaseTranslate)
+		if m.Outcome != proxy.Proxied {
+			return false
+		}
+	}
+	if !x.authorized(x.Dir) {
+		x.Log.Error().Msg("AH01630: client denied by server configuration: proxy:" + m.URL)
+		x.Error(403)
+		return true
 	}
 	if f := x.c.srv.Hooks.DirRewrite; f != nil && f(x, "proxy:"+m.URL) {
 		return true
@@ -100,7 +110,6 @@ func (x *Exchange) serverPort() int {
 	}
 	return 80
 }
-
 
 // closeAfter makes the connection close once this exchange ends.
 func (x *Exchange) closeAfter() { x.keepAlive, x.mustClose = false, true }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -103,6 +104,11 @@ func (s *Server) serveStatic(x *Exchange) {
 	}
 	dir := walkDirectories(x.Dir, x.vh.sections, fpath)
 	x.Dir = walkLocations(dir, x.vh.sections, x.URI)
+	if !x.authorized(x.Dir) {
+		x.Log.Error().Msg("AH01630: client denied by server configuration: " + fpath)
+		x.Error(403)
+		return
+	}
 	if f := s.Hooks.DirRewrite; f != nil && f(x, fpath) {
 		return
 	}
@@ -298,36 +304,36 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 		{Name: "ETag", Value: etag},
 		{Name: "Accept-Ranges", Value: "bytes"},
 	}
-	if notModified(x.Req.Header, etag, lm) && (x.Req.Method == "GET" || x.Req.Method == "HEAD") {
+	v := validators{etag: etag, mtime: lm.Unix(), reqTime: now.Unix()}
+	switch st := meetsConditions(x.Req, v); st {
+	case 304:
 		x.WriteResponse(304, "", h, nil, -1)
+		return
+	case 412:
+		x.Error(412)
 		return
 	}
 	ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
-	x.respond(200, "", h, ct, f, fi.Size())
-}
-
-// notModified is httpd's ap_meets_conditions for GET and HEAD:
-// If-None-Match (weak comparison, "*") decides when present, else
-// If-Modified-Since.
-func notModified(h http1.Headers, etag string, lm time.Time) bool {
-	if inm := h.Get("If-None-Match"); inm != "" {
-		if strings.TrimSpace(inm) == "*" {
-			return true
+	size := fi.Size()
+	if spec, ok := lookupField(x.Req.Header, "Range"); ok && ifRange(x.Req, v) != condNoMatch {
+		ranges, unsatisfiable := parseRanges(spec, size)
+		switch {
+		case unsatisfiable:
+			x.errChunked = true
+			x.Error(416)
+			return
+		case len(ranges) == 1:
+			r := ranges[0]
+			// The length goes where the handler put the file's size.
+			h.Add("Content-Length", "")
+			h.Add("Content-Range", "bytes "+strconv.FormatInt(r.start, 10)+"-"+strconv.FormatInt(r.end, 10)+"/"+strconv.FormatInt(size, 10))
+			x.respond(206, "", h, ct, io.NewSectionReader(f, r.start, r.end-r.start+1), r.end-r.start+1)
+			return
+		case len(ranges) > 1:
+			body, n := multipartRanges(f, ranges, size, ct)
+			x.respond(206, "", h, "multipart/byteranges; boundary="+multipartBoundary, body, n)
+			return
 		}
-		want := strings.TrimPrefix(etag, "W/")
-		for _, t := range strings.Split(inm, ",") {
-			if strings.TrimPrefix(strings.TrimSpace(t), "W/") == want {
-				return true
-			}
-		}
-		return false
 	}
-	if ims := h.Get("If-Modified-Since"); ims != "" {
-		t, err := time.Parse("Mon, 02 Jan 2006 15:04:05 GMT", ims)
-		if err != nil {
-			return false
-		}
-		return !lm.Truncate(time.Second).After(t)
-	}
-	return false
+	x.respond(200, "", h, ct, f, size)
 }
