@@ -226,7 +226,7 @@ func (f RuleFlag) String() string {
 
 // DefaultMaxRounds is how many times an [N] rule may restart the rule
 // set when it sets no limit of its own (httpd's REWRITE_MAX_ROUNDS).
-const DefaultMaxRounds = 10000
+const DefaultMaxRounds = 32000
 
 // RuleFlags is a RewriteRule's flag field, parsed.
 type RuleFlags struct {
