@@ -107,6 +107,16 @@ func TestReadRequestLimits(t *testing.T) {
 	}
 }
 
+func TestReadRequestUnlimitedFields(t *testing.T) {
+	raw := "GET / HTTP/1.1\r\nHost: a\r\n" + fields(300) + "\r\n"
+	if _, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), Limits{Fields: -1}); err != nil {
+		t.Errorf("301 fields with no limit: %v", err)
+	}
+	if _, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), Limits{}); statusFor(err) != 400 {
+		t.Errorf("301 fields with the default limit: %v; want 400", err)
+	}
+}
+
 func TestReadResponseInterim(t *testing.T) {
 	raw := "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nframes"
 	br := bufio.NewReader(strings.NewReader(raw))

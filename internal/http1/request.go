@@ -7,7 +7,8 @@ import (
 )
 
 // Limits are httpd's LimitRequestLine / LimitRequestFieldSize /
-// LimitRequestFields. A zero field takes httpd's default (8190, 8190, 100).
+// LimitRequestFields. A zero field takes httpd's default (8190, 8190, 100);
+// a negative Fields means no limit ("LimitRequestFields 0" in httpd).
 type Limits struct{ Line, FieldSize, Fields int }
 
 // httpd's compiled-in defaults (DEFAULT_LIMIT_REQUEST_LINE and friends).
@@ -32,7 +33,10 @@ func (l Limits) fieldSize() int {
 }
 
 func (l Limits) fields() int {
-	if l.Fields <= 0 {
+	if l.Fields < 0 {
+		return int(^uint(0) >> 1)
+	}
+	if l.Fields == 0 {
 		return DefaultLimitFields
 	}
 	return l.Fields
