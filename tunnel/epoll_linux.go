@@ -64,12 +64,16 @@ func (e *epollEngine) start(m *Manager, client net.Conn, clientBuf []byte, backe
 	l := e.loops[e.next%len(e.loops)]
 	e.next++
 	e.mu.Unlock()
-	t := &tun{idle: opt.IdleTimeout, done: done, start: time.Now()}
+	t := &tun{idle: opt.IdleTimeout, noHalf: opt.NoHalfClose, done: done, start: time.Now()}
 	t.a = side{fd: cfd, t: t}
 	t.b = side{fd: bfd, t: t}
 	t.a.peer, t.b.peer = &t.b, &t.a
 	if len(clientBuf) > 0 {
-		t.b.pending = append(getPending(), clientBuf...)
+		if opt.HoldClientBuf {
+			t.a.held = append([]byte(nil), clientBuf...)
+		} else {
+			t.b.pending = append(getPending(), clientBuf...)
+		}
 	}
 	if len(backendBuf) > 0 {
 		t.a.pending = append(getPending(), backendBuf...)
@@ -158,6 +162,7 @@ type tun struct {
 	start  time.Time
 	done   func(Stats)
 	closed bool
+	noHalf bool // a FIN on either side ends the tunnel
 }
 
 // side is one socket of a tunnel.
@@ -168,6 +173,7 @@ type side struct {
 	pending  []byte // bytes waiting to be written to this socket
 	eof      bool   // this socket sent its FIN (read returned 0)
 	shutWr   bool   // we passed the peer's FIN on to this socket
+	held     []byte // bytes read earlier, to go to the peer with this socket's next read
 	sent     int64  // bytes written to this socket
 	interest uint32 // events registered in epoll
 }
@@ -320,6 +326,11 @@ func (l *loop) handle(s *side, ev uint32) {
 // tunnel ended.
 func (l *loop) pump(s *side) bool {
 	dst := s.peer
+	if s.held != nil {
+		dst.pending = append(getPending(), s.held...)
+		s.held = nil
+		return l.flush(dst)
+	}
 	for read := 0; read < perEventQuota; {
 		n, err := syscall.Read(s.fd, l.buf)
 		if n > 0 {
@@ -340,6 +351,10 @@ func (l *loop) pump(s *side) bool {
 		if n == 0 && err == nil {
 			s.eof = true
 			if len(dst.pending) == 0 {
+				if s.t.noHalf {
+					l.finish(s.t, Closed)
+					return false
+				}
 				l.shutWrite(dst)
 			}
 			return true
@@ -372,6 +387,10 @@ func (l *loop) flush(s *side) bool {
 	putPending(s.pending)
 	s.pending = nil
 	if s.peer.eof {
+		if s.t.noHalf {
+			l.finish(s.t, Closed)
+			return false
+		}
 		l.shutWrite(s)
 	}
 	return true

@@ -16,6 +16,7 @@ type genericTunnel struct {
 	m               *Manager
 	client, backend net.Conn
 	idle            time.Duration
+	noHalf          bool
 	last            atomic.Int64 // unix nanoseconds of the last byte moved
 	c2b, b2c        atomic.Int64
 	start           time.Time
@@ -28,12 +29,16 @@ type genericTunnel struct {
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 func (m *Manager) startGeneric(client net.Conn, clientBuf []byte, backend net.Conn, backendBuf []byte, opt Options, done func(Stats)) {
-	g := &genericTunnel{m: m, client: client, backend: backend, idle: opt.IdleTimeout, start: time.Now(), done: done}
+	g := &genericTunnel{m: m, client: client, backend: backend, idle: opt.IdleTimeout, noHalf: opt.NoHalfClose, start: time.Now(), done: done}
 	g.last.Store(time.Now().UnixNano())
 	m.mu.Lock()
 	m.generic[g] = struct{}{}
 	m.mu.Unlock()
 	g.wg.Add(2)
+	if opt.HoldClientBuf && len(clientBuf) > 0 {
+		client = &heldReader{Conn: client, held: clientBuf}
+		clientBuf = nil
+	}
 	go g.pump(client, backend, clientBuf, &g.c2b)
 	go g.pump(backend, client, backendBuf, &g.b2c)
 	go func() {
@@ -80,6 +85,10 @@ func (g *genericTunnel) pump(src, dst net.Conn, pre []byte, count *atomic.Int64)
 			return
 		}
 		if err == io.EOF {
+			if g.noHalf {
+				g.end(Closed)
+				return
+			}
 			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 				cw.CloseWrite()
 			} else {
@@ -106,4 +115,34 @@ func (g *genericTunnel) end(r Reason) {
 			g.done(Stats{ClientToBackend: g.c2b.Load(), BackendToClient: g.b2c.Load(), Duration: time.Since(g.start), Reason: g.reason})
 		}()
 	})
+}
+
+// heldReader delivers held bytes together with the first bytes read
+// from the connection after them (Options.HoldClientBuf).
+type heldReader struct {
+	net.Conn
+	held    []byte
+	waited  bool
+	heldErr error
+}
+
+func (h *heldReader) Read(p []byte) (int, error) {
+	if !h.waited {
+		h.waited = true
+		tmp := make([]byte, len(p))
+		n, err := h.Conn.Read(tmp)
+		h.held = append(h.held, tmp[:n]...)
+		h.heldErr = err
+	}
+	if len(h.held) > 0 {
+		n := copy(p, h.held)
+		h.held = h.held[n:]
+		return n, nil
+	}
+	if h.heldErr != nil {
+		err := h.heldErr
+		h.heldErr = nil
+		return 0, err
+	}
+	return h.Conn.Read(p)
 }

@@ -34,6 +34,16 @@ type Options struct {
 	// peers are found; 0 means 15 seconds, a negative value leaves the
 	// sockets as they are.
 	KeepAlive time.Duration
+	// NoHalfClose ends the whole tunnel as soon as either side finishes
+	// sending (after what it sent is delivered), as mod_proxy_wstunnel's
+	// own path does; by default a FIN is passed on and the other
+	// direction keeps flowing.
+	NoHalfClose bool
+	// HoldClientBuf keeps clientBuf until the client sends again (or
+	// finishes) and then delivers it first, as mod_proxy_wstunnel's own
+	// path does: it looks at what the HTTP layer buffered only when the
+	// client socket becomes readable.
+	HoldClientBuf bool
 }
 
 // Reason says why a tunnel ended.
