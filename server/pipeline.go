@@ -4,20 +4,14 @@ import (
 	"strings"
 
 	"github.com/portico-proxy/portico/directives"
+	"github.com/portico-proxy/portico/internal/http1"
 	"github.com/portico-proxy/portico/proxy"
 )
 
 // handle runs the pipeline for one request read without error: the
 // virtual host, the URI, the sections, then routing.
 func (s *Server) handle(x *Exchange) {
-	req := x.Req
-	// The host: an absolute request-target's authority wins over Host
-	// (several Host fields are joined, and then refused by the strict
-	// check, as httpd does).
-	src, fromURL := hostFromTarget(req.Target)
-	if !fromURL {
-		src = strings.Join(req.Header.Values("Host"), ", ")
-	}
+	src := requestHost(x.Req)
 	host, port, err := parseHost(src)
 	if err != nil {
 		x.Log.Debug().Str("host", src).Msg("AH00550: Client sent malformed Host header")
@@ -42,6 +36,17 @@ func (s *Server) handle(x *Exchange) {
 		return
 	}
 	s.route(x)
+}
+
+// requestHost is the host a request names, before it is checked: an
+// absolute request-target's authority wins over Host (several Host
+// fields are joined, and then refused by the strict check, as httpd
+// does).
+func requestHost(req *http1.Request) string {
+	if src, fromURL := hostFromTarget(req.Target); fromURL {
+		return src
+	}
+	return strings.Join(req.Header.Values("Host"), ", ")
 }
 
 // route sends a request whose URI is decided to the proxy, or else to
