@@ -92,7 +92,6 @@ func (m *mimeTypes) contentType(dir *directives.DirConf, name string) string {
 // serveStatic maps the URI to a file below DocumentRoot (or an Alias)
 // and serves it as httpd's core does with mod_dir and mod_mime.
 func (s *Server) serveStatic(x *Exchange) {
-	m := &x.gen.mime
 	if x.URI == "*" {
 		// OPTIONS * is answered by the server itself, without Allow.
 		x.WriteResponse(200, "", nil, nil, 0)
@@ -112,29 +111,42 @@ func (s *Server) serveStatic(x *Exchange) {
 	if f := s.Hooks.DirRewrite; f != nil && f(x, fpath) {
 		return
 	}
+	file, fi, status, loc := s.findFile(x, fpath)
+	switch {
+	case loc != "":
+		x.ErrorLocation(status, loc)
+	case status != 0:
+		x.Error(status)
+	default:
+		s.serveFile(x, file, fi)
+	}
+}
+
+// findFile is what serveStatic does with the file path once the
+// sections for it are merged, without answering: the regular file to
+// send (a directory's index file with mod_dir), or the status to answer
+// with and, for mod_dir's trailing-slash redirect, its Location.
+func (s *Server) findFile(x *Exchange, fpath string) (file string, fi os.FileInfo, status int, loc string) {
+	m := &x.gen.mime
 	fi, err := os.Stat(fpath)
 	if err != nil {
 		x.Log.Debug().Str("file", fpath).Msg("AH00128: File does not exist")
-		x.Error(404)
-		return
+		return "", nil, 404, ""
 	}
 	if fi.IsDir() {
 		if !m.dir {
 			x.Log.Debug().Str("file", fpath).Msg("AH00037: Attempt to serve directory")
-			x.Error(404)
-			return
+			return "", nil, 404, ""
 		}
 		if !strings.HasSuffix(x.URI, "/") {
 			if !x.Dir.DirIndex.Slash.Get(true) {
-				x.Error(404)
-				return
+				return "", nil, 404, ""
 			}
 			loc := x.selfURL(x.URI + "/")
 			if x.HasArgs {
 				loc += "?" + x.Args
 			}
-			x.ErrorLocation(301, loc)
-			return
+			return "", nil, 301, loc
 		}
 		names := x.Dir.DirIndex.Names.Get([]string{"index.html"})
 		for _, n := range names {
@@ -143,26 +155,40 @@ func (s *Server) serveStatic(x *Exchange) {
 			}
 			p := filepath.Join(fpath, n)
 			if ifi, err := os.Stat(p); err == nil && !ifi.IsDir() {
-				s.serveFile(x, p, ifi)
-				return
+				return p, ifi, 0, ""
 			}
 		}
 		if m.autoindex {
 			x.Log.Error().Str("file", fpath).Msg("AH01276: Cannot serve directory " + fpath + "/: No matching DirectoryIndex (" + strings.Join(names, ",") + ") found, and server-generated directory index forbidden by Options directive")
-			x.Error(403)
-			return
+			return "", nil, 403, ""
 		}
-		x.Error(404)
-		return
+		return "", nil, 404, ""
 	}
-	s.serveFile(x, fpath, fi)
+	return fpath, fi, 0, ""
 }
 
 // translate is httpd's translate_name for files: mod_alias's Alias and
 // Redirect, then DocumentRoot. handled is true when a redirect was sent.
 func (x *Exchange) translate() (fpath string, handled bool) {
+	fpath, _, status, loc := x.mapFile()
+	switch {
+	case loc != "":
+		x.ErrorLocation(status, loc)
+		return "", true
+	case status != 0:
+		x.Error(status)
+		return "", true
+	}
+	return fpath, false
+}
+
+// mapFile is translate without answering: the file path of the URI, or
+// the status (and Location, for a 3xx) of a mod_alias Redirect. a is the
+// Alias or Redirect that decided, nil for DocumentRoot or a path
+// mod_rewrite chose.
+func (x *Exchange) mapFile() (fpath string, a *directives.Alias, status int, loc string) {
 	if x.filename != "" {
-		return x.filename, false
+		return x.filename, nil, 0, ""
 	}
 	if x.gen.mime.alias {
 		for i := range x.vh.dir.Aliases {
@@ -176,20 +202,18 @@ func (x *Exchange) translate() (fpath string, handled bool) {
 			}
 			if a.IsRedirect() {
 				if a.Status < 300 || a.Status > 399 {
-					x.Error(a.Status)
-					return "", true
+					return "", a, a.Status, ""
 				}
 				loc := rest
 				if x.HasArgs {
 					loc += "?" + x.Args
 				}
-				x.ErrorLocation(a.Status, loc)
-				return "", true
+				return "", a, a.Status, loc
 			}
-			return rest, false
+			return rest, a, 0, ""
 		}
 	}
-	return filepath.Join(x.vh.dir.DocumentRoot, filepath.FromSlash(x.URI)), false
+	return filepath.Join(x.vh.dir.DocumentRoot, filepath.FromSlash(x.URI)), nil, 0, ""
 }
 
 // aliasMatch applies one Alias, AliasMatch or Redirect to uri and
