@@ -121,6 +121,10 @@ type ProxyDir struct {
 	// ProxyWebsocketFallbackToProxyHttp; unset means On (mod_proxy_http
 	// handles ws:// and wss:// when it is loaded).
 	WebsocketFallback Opt[bool]
+	// TunnelIdleTimeout is Portico's PorticoTunnelIdleTimeout: how long
+	// an upgraded connection may stay silent; unset means httpd's rule
+	// (the larger of Timeout and the backend's timeout), 0 never.
+	TunnelIdleTimeout Opt[time.Duration]
 
 	// Worker is, for a <Proxy url> or <ProxyMatch> section, the worker
 	// its arguments or ProxySet lines configure; nil otherwise.

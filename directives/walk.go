@@ -55,6 +55,9 @@ func load(opts Options) (*Config, Diagnostics) {
 			l.cfg.Modules = append(l.cfg.Modules, *lm)
 		}
 	}
+	// Portico's own directives are always there, as a built-in module
+	// that -M does not list (httpd has no such module).
+	l.loaded[PorticoModule] = &LoadedModule{ID: PorticoModule, Source: "portico", Implemented: true}
 	for _, d := range opts.Defines {
 		l.define(d, "", false)
 	}

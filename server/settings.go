@@ -178,6 +178,7 @@ func mergeDir(base, over *directives.DirConf) *directives.DirConf {
 	}
 	mergeOpt(&m.Proxy.InterpolateEnv, over.Proxy.InterpolateEnv)
 	mergeOpt(&m.Proxy.WebsocketFallback, over.Proxy.WebsocketFallback)
+	mergeOpt(&m.Proxy.TunnelIdleTimeout, over.Proxy.TunnelIdleTimeout)
 	if over.Proxy.Worker != nil {
 		m.Proxy.Worker = over.Proxy.Worker
 	}
