@@ -36,8 +36,15 @@
 // Each Proxy keeps a pool of kept-alive connections per worker
 // (disablereuse, ttl, max, acquire) and closes them on Close.
 //
-// Protocol upgrades are not forwarded yet: the Upgrade header is removed
-// as httpd does when a worker does not allow the protocol, and a 101
-// answer is refused with httpd's "Unexpected Upgrade" 502. The tunnel
-// plugs in after the 101, with ResponseWriter.Hijack.
+// Protocol upgrades (upgrade.go) follow mod_proxy_http: a client's
+// Upgrade field is forwarded, with Connection: Upgrade, when the worker's
+// upgrade= list (or, for ws:// and wss://, the WebSocket default) allows
+// it; otherwise it is dropped and the request goes on as plain HTTP. A
+// 101 for the protocol asked is relayed without Date or Server, and the
+// connections go to the server's tunnel through the ResponseWriter's
+// Upgrader; any other 101 is httpd's "Unexpected Upgrade" 502. With
+// ProxyWebsocketFallbackToProxyHttp Off, ws:// and wss:// take
+// mod_proxy_wstunnel's own path instead (upgrade_legacy.go): routes skip
+// requests without Upgrade, a missing or wrong Upgrade is 426, and the
+// backend's answer is relayed as raw bytes without an idle timeout.
 package proxy

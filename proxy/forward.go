@@ -174,6 +174,8 @@ type forward struct {
 	pre                  []byte
 	rest                 io.Reader // the body after pre (nil when pre is all)
 	spool                *os.File
+
+	upgrade string // the client's Upgrade value when the route allows it (upgrade.go)
 }
 
 func (f *forward) logf(format string, args ...any) {
@@ -231,9 +233,13 @@ func (p *Proxy) Serve(w ResponseWriter, rq *Request, m Match) (int, error) {
 		return 503, e
 	}
 	f.setTimeouts()
+	if f.legacyWebSocket() {
+		return f.wstunnel()
+	}
 	if err := f.prepareBody(); err != nil {
 		return statusOf(err), err
 	}
+	f.decideUpgrade()
 	defer f.cleanup()
 	return f.exchange()
 }
@@ -489,6 +495,9 @@ func (f *forward) head() *http1.Request {
 	proto := "HTTP/1.1"
 	if f.force10 {
 		proto = "HTTP/1.0"
+	} else if f.upgrade != "" {
+		h.Add("Connection", "Upgrade")
+		h.Add("Upgrade", f.upgrade)
 	} else if f.reusable() {
 		h.Add("Connection", "Keep-Alive")
 	} else {
@@ -611,13 +620,7 @@ func (f *forward) exchange() (int, error) {
 			bodySent = true
 		}
 		if resp.Status == 101 {
-			up := resp.Header.Get("Upgrade")
-			if up == "" {
-				up = "n/a"
-			}
-			e := proxyError(502, "Unexpected Upgrade: "+up+" (expecting n/a)", f.rq.URI, nil)
-			f.logf("%s", e.Log)
-			return 502, e
+			return f.switchProtocols(c, resp)
 		}
 		if interim > 0 {
 			if interim >= maxInterim {
@@ -818,9 +821,11 @@ func shouldOverride(d *directives.ProxyDir, status int) bool {
 // with whether the backend connection can be reused as soon as the
 // response has been read whole, before the last write to the client.
 func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool, done func(keep bool)) (int, error) {
+	up, hasUp := resp.Header.Get("Upgrade"), resp.Header.Has("Upgrade")
 	if f.respHeaders(resp) {
 		f.toClose = true
 	}
+	f.upgradeResponse(resp, up, hasUp)
 	if resp.Major < 1 || resp.Major == 1 && resp.Minor < 1 {
 		f.toClose = true
 	}

@@ -121,6 +121,11 @@ type RouteRequest struct {
 	// Env looks up a request environment variable (r->subprocess_env);
 	// nil means none is set.
 	Env func(name string) (string, bool)
+	// SkipWebSocket makes routes to ws:// and wss:// URLs pass the
+	// request on to the next route, as mod_proxy_wstunnel does for a
+	// request without Upgrade under ProxyWebsocketFallbackToProxyHttp
+	// Off.
+	SkipWebSocket bool
 }
 
 func (in *RouteRequest) env(name string) (string, bool) {
@@ -285,6 +290,9 @@ func transMatch(in *RouteRequest, r *directives.Route, idx int, phase Phase, ste
 	}
 	if exclude {
 		return Match{Outcome: Excluded, Route: r, Index: idx}, true
+	}
+	if webSocketOnly(in, found) {
+		return Match{}, false
 	}
 	return Match{
 		Outcome:        Proxied,
