@@ -26,6 +26,7 @@ func (x *Exchange) serveProxy() bool {
 	} else {
 		in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
 			InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
+		in.SkipWebSocket = !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")
 		m = rt.Match(in, proxy.PhaseTranslate)
 		if m.Outcome != proxy.Proxied {
 			return false

@@ -87,6 +87,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	closing   atomic.Bool
 	wg        sync.WaitGroup
+	tun       tunnels // live upgraded connections (tunnel.go)
 }
 
 // generation is everything built from one configuration.
@@ -240,8 +241,10 @@ func (s *Server) ServeListeners(ctx context.Context, lns []net.Listener) error {
 		}()
 	}
 	<-ctx.Done()
+	tunnelsDone := s.drainTunnels()
 	s.shutdown()
 	accepting.Wait()
+	<-tunnelsDone
 	return nil
 }
 
@@ -352,4 +355,5 @@ func (s *Server) Close() {
 		c.nc.Close()
 	}
 	s.mu.Unlock()
+	s.closeTunnels()
 }
