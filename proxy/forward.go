@@ -174,6 +174,7 @@ type forward struct {
 	pre                  []byte
 	rest                 io.Reader // the body after pre (nil when pre is all)
 	spool                *os.File
+	preBuf               *[]byte // pre's pooled buffer, returned by cleanup
 
 	upgrade string // the client's Upgrade value when the route allows it (upgrade.go)
 }
@@ -370,8 +371,12 @@ func (f *forward) prepareBody() error {
 	}
 	whole := false
 	var n int
-	if !f.do100 || !hasBody {
-		buf := make([]byte, maxMemSpool)
+	if !hasBody {
+		// Neither Content-Length nor Transfer-Encoding: no body to read.
+		whole = true
+	} else if !f.do100 {
+		f.preBuf = spoolBufs.Get().(*[]byte)
+		buf := (*f.preBuf)[:maxMemSpool]
 		var err error
 		n, err = io.ReadFull(c.Body, buf)
 		switch {
@@ -387,7 +392,8 @@ func (f *forward) prepareBody() error {
 				m, err2 = c.Body.Read(one[:])
 			}
 			if m > 0 {
-				buf = append(buf[:n], one[0])
+				buf = buf[:n+1]
+				buf[n] = one[0]
 				n++
 			} else if err2 == io.EOF {
 				whole = true
@@ -474,7 +480,16 @@ func (f *forward) cleanup() {
 	if f.spool != nil {
 		f.spool.Close()
 	}
+	if f.preBuf != nil {
+		f.pre = nil
+		spoolBufs.Put(f.preBuf)
+		f.preBuf = nil
+	}
 }
+
+// spoolBufs holds the buffers a request body's first 16 KiB (and one
+// byte more, to learn whether it ended) are read into.
+var spoolBufs = sync.Pool{New: func() any { b := make([]byte, maxMemSpool+1); return &b }}
 
 // reusable is ap_proxy_connection_reusable.
 func (f *forward) reusable() bool {
@@ -892,7 +907,10 @@ func (f *forward) relay(c *conn, resp *http1.Response, bodySent bool, done func(
 var bufPool = sync.Map{} // size → *sync.Pool
 
 func getBuf(size int) *[]byte {
-	v, _ := bufPool.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
+	v, ok := bufPool.Load(size)
+	if !ok {
+		v, _ = bufPool.LoadOrStore(size, &sync.Pool{New: func() any { b := make([]byte, size); return &b }})
+	}
 	return v.(*sync.Pool).Get().(*[]byte)
 }
 
