@@ -5,7 +5,7 @@ FUZZTIME  ?= 10m
 BENCHTIME ?= 1s
 DEMO_BACKEND ?= 127.0.0.1:8081
 
-.PHONY: all build run test vet fuzz bench compat clean
+.PHONY: all build run test vet fuzz bench bench-compare compat clean
 
 all: build
 
@@ -49,8 +49,28 @@ fuzz:
 	  done; \
 	done
 
+# bench runs every Go benchmark (parser, loading, forwarding, tunnels);
+# bench-compare is the side-by-side run against other proxies.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# bench-compare measures Portico next to the backend reached directly,
+# Apache httpd (event MPM), nginx and HAProxy, each a child process on
+# 127.0.0.1 with the configurations in bench/, and writes the table to
+# bench/results.md (method: bench/README.md). It installs apache2, nginx
+# and haproxy with apt-get when missing; one that still cannot run is
+# skipped with a line saying why. BENCH_FLAGS passes portico-bench flags,
+# e.g. BENCH_FLAGS='-duration 5s -idle 2000'.
+BENCH_FLAGS ?=
+bench-compare: build
+	$(GO) build -o bin/portico-bench ./cmd/portico-bench
+	@for p in apache2 nginx haproxy; do \
+	  test -x /usr/sbin/$$p && continue; \
+	  echo "bench-compare: installing $$p"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$p; } >/dev/null \
+	    || echo "bench-compare: $$p could not be installed: the comparison skips it"; \
+	done
+	./bin/portico-bench $(BENCH_FLAGS)
 
 # compat re-records every golden observation from a live Debian apache2
 # (installed if missing) and fails if any differs from the committed one.
