@@ -29,6 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "lint":
 			return runLint(args[1:], stdout, stderr)
+		case "trace":
+			return runTrace(args[1:], stdout, stderr)
 		case "help", "--help":
 			usage(stdout)
 			return 0
@@ -183,5 +185,6 @@ Options:
   -X                 : debug mode (only one worker, do not detach)
 Subcommands:
   lint               : every diagnostic with file:line:col, and what Apache never tells
+  trace URL          : the decision the server would make for a request, rule by rule
 `, argv0)
 }
