@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -79,7 +80,8 @@ func (c *conn) serve() {
 		base = chain.def
 	}
 	log := c.srv.Log.With().Str("client", remote.String()).Logger()
-	br := bufio.NewReaderSize(c.nc, 8192)
+	lines := &lineWatch{r: c.nc}
+	br := bufio.NewReaderSize(lines, 8192)
 	bw := bufio.NewWriterSize(c.nc, 8192)
 	keepalives := 0
 	wait := base.timeout
@@ -95,6 +97,9 @@ func (c *conn) serve() {
 		}
 		c.nc.SetReadDeadline(time.Now().Add(base.timeout))
 		start := time.Now()
+		buffered, _ := br.Peek(br.Buffered())
+		lineBuffered := bytes.IndexByte(buffered, '\n') >= 0
+		lines.sawLF = false
 		req, err := http1.ReadRequest(br, base.limits)
 		x := &Exchange{
 			Req: req, Local: local, Remote: remote, Start: start, Log: log,
@@ -103,9 +108,10 @@ func (c *conn) serve() {
 		if err != nil {
 			var se *http1.StatusError
 			if !errors.As(err, &se) {
-				if isTimeout(err) {
+				if isTimeout(err) && (lineBuffered || lines.sawLF) {
 					// httpd answers a request cut short by the timeout
-					// with 408 and closes.
+					// in its header fields with 408 and closes; one cut
+					// short in its request line gets no answer.
 					x.Req = &http1.Request{Method: "GET", Proto: "HTTP/1.0", Major: 1, Body: strings.NewReader("")}
 					x.Error(408)
 					bw.Flush()
@@ -113,12 +119,22 @@ func (c *conn) serve() {
 				return
 			}
 			x.Req = &http1.Request{Method: "GET", Proto: "HTTP/1.0", Major: 1, Minor: 0, Body: strings.NewReader("")}
+			if se.Status == 417 {
+				// httpd refuses the expectation of a request it has
+				// read whole (HTTP/1.1, which alone may carry Expect),
+				// and answers it as such.
+				x.Req.Proto, x.Req.Minor = "HTTP/1.1", 1
+			}
 			x.readErr = se
 			log.Debug().Int("status", se.Status).Str("reason", se.Reason).Msg("bad request")
 			x.Error(se.Status)
 			bw.Flush()
 			c.srv.logRequest(x)
 			return
+		}
+		x.expect100 = strings.EqualFold(req.Header.Get("Expect"), "100-continue")
+		if x.expect100 && req.Body != nil {
+			req.Body = &continueReader{x: x, r: req.Body}
 		}
 		c.srv.handle(x)
 		if x.hijacked {
@@ -212,9 +228,14 @@ type Exchange struct {
 	errReason string
 	errNotes  string
 	errHeader http1.Headers
-	// errChunked sends the next error page without Content-Length, as
-	// httpd does for a 416 from its byterange filter.
-	errChunked bool
+	// expect100 is httpd's r->expecting_100: the client sent Expect:
+	// 100-continue and no 100 Continue has been sent yet. A connection
+	// still expecting one closes after the response.
+	expect100 bool
+	// errNoLength sends the next error page without Content-Length,
+	// as httpd does for errors its filters raise (a 416 from the
+	// byterange filter, a 413 while the body is read).
+	errNoLength bool
 	mustClose  bool
 	// filename is a file path mod_rewrite's server pass decided (httpd's
 	// r->filename set at translate_name); redirects counts internal
@@ -322,7 +343,6 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 		x.bodyOut = x.bw
 		return nil
 	}
-	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
 	noBody := status == 204 || status == 304 || status < 200
 	headerOnly := req.Method == "HEAD" || noBody
 
@@ -365,9 +385,9 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 	if !headerOnly {
 		fields.Del("Transfer-Encoding")
 	}
-	framed := headerOnly || fields.Has("Content-Length") || fields.Has("Transfer-Encoding")
-	chunked := !framed && http11
-	x.keepAlive = x.decideKeepAlive(status, framed || chunked, &fields)
+	framed := headerOnly || fields.Has("Content-Length") || isChunkedTE(fields.Get("Transfer-Encoding"))
+	var chunked bool
+	x.keepAlive, chunked = x.decideKeepAlive(status, framed, &fields)
 	switch {
 	case noBody:
 		fields.Del("Transfer-Encoding")
@@ -403,6 +423,15 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 		x.bodyOut = x.bw
 	}
 	return nil
+}
+
+// isChunkedTE is ap_is_chunked: chunked is the last coding.
+func isChunkedTE(te string) bool {
+	if te == "" {
+		return false
+	}
+	parts := strings.Split(te, ",")
+	return strings.EqualFold(strings.TrimSpace(parts[len(parts)-1]), "chunked")
 }
 
 // mergeField is apr_table_mergen: value is added to the first field
@@ -468,28 +497,79 @@ func (x *Exchange) finish() {
 	}
 }
 
+// lineWatch notes whether a line end has come from the client since
+// sawLF was last cleared: a timeout then interrupted the header fields,
+// not the request line.
+type lineWatch struct {
+	r     io.Reader
+	sawLF bool
+}
+
+func (w *lineWatch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if !w.sawLF && bytes.IndexByte(p[:n], '\n') >= 0 {
+		w.sawLF = true
+	}
+	return n, err
+}
+
+// continueReader is a request body that sends "100 Continue" before
+// its first read from the client, as httpd's input filter does, unless
+// the response has begun or a 100 was sent already.
+type continueReader struct {
+	x *Exchange
+	r io.Reader
+}
+
+func (c *continueReader) Read(p []byte) (int, error) {
+	x := c.x
+	req := x.Req
+	hasBody := req.ContentLength > 0 || req.Chunked
+	if x.expect100 && hasBody && !x.wrote && (req.Major > 1 || req.Major == 1 && req.Minor >= 1) {
+		x.expect100 = false
+		resp := &http1.Response{Proto: "HTTP/1.1", Major: 1, Minor: 1, Status: 100, Reason: reasonPhrase(100)}
+		if err := http1.WriteResponseHead(x.bw, resp); err != nil {
+			return 0, err
+		}
+		if err := x.bw.Flush(); err != nil {
+			return 0, err
+		}
+	}
+	return c.r.Read(p)
+}
+
 // decideKeepAlive is httpd's ap_set_keepalive: whether the connection
-// stays open after this response, adding Keep-Alive and Connection.
-func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) bool {
+// stays open after this response, adding Keep-Alive and Connection, and
+// whether a body of unknown length is sent chunked.
+func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) (keep, chunked bool) {
 	req := x.Req
 	vh := x.vh
 	connHdr := strings.Join(req.Header.Values("Connection"), ",")
 	left := vh.maxKeepAlive - x.keepalives
 	http11 := req.Major > 1 || req.Major == 1 && req.Minor >= 1
-	kaSent := hasToken(connHdr, "keep-alive")
-	expecting := http11 && strings.EqualFold(req.Header.Get("Expect"), "100-continue")
 	wimpy := hasToken(h.Get("Connection"), "close")
-	ok := x.readErr == nil && !x.mustClose && !wimpy &&
-		!x.c.srv.closing.Load() &&
-		!expecting &&
-		!req.Close &&
-		framed &&
+	// The order matters as in httpd: a response of unknown length is
+	// chunked once the connection is usable and no 100 Continue is
+	// owed, even when a later condition closes the connection.
+	// A request with both Content-Length and Transfer-Encoding (its
+	// Close set without a reason in Connection) ends the connection.
+	closeToken := hasToken(connHdr, "close")
+	http10Close := req.Major == 1 && req.Minor == 0 && !hasToken(connHdr, "keep-alive")
+	smuggled := req.Close && !closeToken && !http10Close
+	usable := (x.readErr == nil || x.readErr.Status == 417) && !x.mustClose && !smuggled && !x.expect100
+	if usable && !framed && http11 {
+		chunked, framed = true, true
+	}
+	kaSent := false
+	ok := usable && framed &&
 		vh.keepAlive &&
 		vh.keepAliveTimeout > 0 &&
 		(vh.maxKeepAlive == 0 || left > 0) &&
 		!dropsConnection(status) &&
-		!hasToken(connHdr, "close") &&
-		(kaSent || http11)
+		!wimpy &&
+		!closeToken &&
+		func() bool { kaSent = hasToken(connHdr, "keep-alive"); return kaSent || http11 }() &&
+		!x.c.srv.closing.Load()
 	if ok {
 		if kaSent {
 			secs := strconv.Itoa(int(vh.keepAliveTimeout / time.Second))
@@ -500,12 +580,12 @@ func (x *Exchange) decideKeepAlive(status int, framed bool, h *http1.Headers) bo
 			}
 			mergeField(h, "Connection", "Keep-Alive")
 		}
-		return true
+		return true, chunked
 	}
 	if !wimpy {
 		mergeField(h, "Connection", "close")
 	}
-	return false
+	return false, chunked
 }
 
 // dropsConnection is httpd's ap_status_drops_connection.

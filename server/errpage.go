@@ -113,7 +113,7 @@ func (x *Exchange) writeErrorPage(status int, location string, recursive int) {
 	}
 	body := errorPage(status, x.errReason, x.Req.Method, location, x.vh.admin, x.errNotes, recursive)
 	length := int64(len(body))
-	if x.errChunked {
+	if x.errNoLength {
 		length = -1
 	}
 	x.respond(status, x.errReason, h, ctype, strings.NewReader(body), length)

@@ -117,6 +117,14 @@ func (x *Exchange) closeAfter() { x.keepAlive, x.mustClose = false, true }
 
 // WriteInterim sends a 1xx response at once.
 func (x *Exchange) WriteInterim(resp *http1.Response) error {
+	if resp.Status == 100 {
+		// httpd sends 100 Continue only to a client that asked for
+		// it, and once.
+		if !x.expect100 {
+			return nil
+		}
+		x.expect100 = false
+	}
 	r := *resp
 	r.Proto, r.Major, r.Minor = "HTTP/1.1", 1, 1
 	if r.Reason == "" {

@@ -212,8 +212,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		return errors.New("no listening sockets available, shutting down")
 	}
 	var lns []net.Listener
+	lc := listenConfig()
 	for _, la := range g.listen {
-		ln, err := net.Listen(la.network, la.addr)
+		ln, err := lc.Listen(ctx, la.network, la.addr)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()

@@ -116,6 +116,9 @@ func (s *Server) serveStatic(x *Exchange) {
 	case loc != "":
 		x.ErrorLocation(status, loc)
 	case status != 0:
+		if st := x.discardBody(); st != 0 {
+			status = st
+		}
 		x.Error(status)
 	default:
 		s.serveFile(x, file, fi)
@@ -297,10 +300,20 @@ func (x *Exchange) selfURL(path string) string {
 // when the file changed within the last second), Accept-Ranges, and 304
 // for a matching If-None-Match or If-Modified-Since.
 func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
+	// httpd's default handler reads and drops a request body first.
+	if st := x.discardBody(); st != 0 {
+		x.Error(st)
+		return
+	}
+	ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
 	switch x.Req.Method {
-	case "GET", "HEAD", "POST":
+	case "GET", "HEAD":
 	case "OPTIONS":
-		x.WriteResponse(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, nil, 0)
+		x.respond(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, ct, nil, 0)
+		return
+	case "POST":
+		x.Log.Error().Msg("AH00131: This resource does not accept the POST method.")
+		x.Error(405)
 		return
 	default:
 		x.Error(405)
@@ -334,16 +347,17 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 		x.WriteResponse(304, "", h, nil, -1)
 		return
 	case 412:
-		x.Error(412)
+		// The handler sends the status with an empty body, keeping
+		// the file's fields.
+		x.respond(412, "", h, ct, nil, 0)
 		return
 	}
-	ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
 	size := fi.Size()
 	if spec, ok := lookupField(x.Req.Header, "Range"); ok && ifRange(x.Req, v) != condNoMatch {
 		ranges, unsatisfiable := parseRanges(spec, size)
 		switch {
 		case unsatisfiable:
-			x.errChunked = true
+			x.errNoLength = true
 			x.Error(416)
 			return
 		case len(ranges) == 1:
@@ -360,4 +374,48 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 		}
 	}
 	x.respond(200, "", h, ct, f, size)
+}
+
+// defaultLimitRequestBody is httpd's LimitRequestBody default (1 GiB
+// since 2.4.54).
+const defaultLimitRequestBody = 1 << 30
+
+// discardBody reads and drops the request body as httpd's
+// ap_discard_request_body does, within LimitRequestBody. It returns 413
+// for a body over the limit and 400 for one that cannot be read, after
+// which the connection closes; 0 otherwise.
+func (x *Exchange) discardBody() int {
+	req := x.Req
+	if req.Body == nil || req.ContentLength <= 0 && !req.Chunked {
+		return 0
+	}
+	limit := x.Dir.LimitRequestBody.Get(defaultLimitRequestBody)
+	if limit > 0 && req.ContentLength > limit {
+		x.Log.Info().Msg("AH01588: Requested content-length of " + strconv.FormatInt(req.ContentLength, 10) +
+			" is larger than the configured limit of " + strconv.FormatInt(limit, 10))
+		x.closeAfter()
+		x.errNoLength = true
+		return 413
+	}
+	x.c.nc.SetReadDeadline(time.Now().Add(x.vh.timeout))
+	var body io.Reader = req.Body
+	if limit > 0 {
+		body = io.LimitReader(body, limit+1)
+	}
+	n, err := io.Copy(io.Discard, body)
+	switch {
+	case limit > 0 && n > limit:
+		x.Log.Info().Msg("AH01591: Read content length of " + strconv.FormatInt(n, 10) +
+			" is larger than the configured limit of " + strconv.FormatInt(limit, 10))
+		x.closeAfter()
+		x.errNoLength = true
+		return 413
+	case err != nil:
+		x.closeAfter()
+		if isTimeout(err) {
+			return 408
+		}
+		return 400
+	}
+	return 0
 }
