@@ -236,7 +236,7 @@ type Exchange struct {
 	// as httpd does for errors its filters raise (a 416 from the
 	// byterange filter, a 413 while the body is read).
 	errNoLength bool
-	mustClose  bool
+	mustClose   bool
 	// filename is a file path mod_rewrite's server pass decided (httpd's
 	// r->filename set at translate_name); redirects counts internal
 	// redirects; rewriteEnded is set by an [END] rule.
