@@ -570,7 +570,7 @@ func (tc *tracer) routeProxy() bool {
 		if m.Outcome != proxy.Proxied {
 			switch m.Outcome {
 			case proxy.Excluded:
-				tc.step("route", m.Route.Pos, m.Route.Describe(), "excluded: not proxied, no later route tried")
+				tc.shadowed(m.Route)
 			case proxy.Declined:
 				tc.step("route", parser.Pos{}, "ProxyPass", "not a request mod_proxy routes")
 			default:
@@ -583,6 +583,7 @@ func (tc *tracer) routeProxy() bool {
 			return false
 		}
 	}
+	tc.shadowed(m.Route)
 	if !x.authorized(x.Dir) {
 		tc.step("authz", parser.Pos{}, "Require "+strings.Join(x.Dir.Require, " | "), "denies "+x.Remote.Addr().String())
 		tc.answer(403, "", parser.Pos{}, "AH01630: client denied by server configuration: proxy:"+m.URL)
@@ -593,6 +594,19 @@ func (tc *tracer) routeProxy() bool {
 	}
 	tc.forward(m, m.Route.Pos)
 	return true
+}
+
+// shadowed records the later routes that route r, which decided, hides
+// from every request (lint's shadowed-route finding).
+func (tc *tracer) shadowed(r *directives.Route) {
+	if r == nil {
+		return
+	}
+	for _, d := range directives.Lint(tc.x.gen.cfg) {
+		if d.Code == "shadowed-route" && d.Related == r.Pos {
+			tc.detail("route", d.Pos, "shadowed", d.Msg)
+		}
+	}
 }
 
 // routeSteps records the routes tried.
@@ -608,7 +622,7 @@ func (tc *tracer) routeSteps(steps []proxy.Step, m proxy.Match) {
 		case r == m.Route && m.Outcome == proxy.Proxied:
 			res = fmt.Sprintf("%q matches → %s", tc.x.URI, m.URL)
 		case r == m.Route:
-			res = fmt.Sprintf("%q matches", tc.x.URI)
+			res = fmt.Sprintf("%q matches: excluded, not proxied, no later route tried", tc.x.URI)
 		default:
 			res = fmt.Sprintf("%q matches, but the route passes the request on", tc.x.URI)
 		}
