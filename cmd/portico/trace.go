@@ -330,16 +330,16 @@ func methodOf(tr *server.TraceRequest) string {
 // writeTraceText prints the trace one step a line, with the file:line of
 // the directive that decided.
 func writeTraceText(w io.Writer, tr *server.TraceRequest, t *server.Trace) {
-	fmt.Fprintf(w, "%-11s %s %s from %s\n", "request", methodOf(tr), tr.Target, clientText(tr.Remote))
+	fmt.Fprintf(w, "%-14s %s %s from %s\n", "request", methodOf(tr), tr.Target, clientText(tr.Remote))
 	for _, f := range tr.Header {
-		fmt.Fprintf(w, "%-11s %s: %s\n", "", f.Name, f.Value)
+		fmt.Fprintf(w, "%-14s %s: %s\n", "", f.Name, f.Value)
 	}
 	for _, s := range t.Steps {
 		indent := ""
 		if s.Depth > 0 {
 			indent = "    "
 		}
-		line := fmt.Sprintf("%-11s %s%s: %s", s.Phase, indent, s.What, s.Result)
+		line := fmt.Sprintf("%-14s %s%s: %s", s.Phase, indent, s.What, s.Result)
 		if p := posText(s.Pos); p != "" {
 			line += "  (" + p + ")"
 		}
@@ -373,9 +373,9 @@ func writeTraceText(w io.Writer, tr *server.TraceRequest, t *server.Trace) {
 	if p := posText(o.Pos); p != "" {
 		res += "  (" + p + ")"
 	}
-	fmt.Fprintf(w, "%-11s %s\n", "result", res)
+	fmt.Fprintf(w, "%-14s %s\n", "result", res)
 	if o.Note != "" {
-		fmt.Fprintf(w, "%-11s %s\n", "", o.Note)
+		fmt.Fprintf(w, "%-14s %s\n", "", o.Note)
 	}
 }
 
