@@ -24,10 +24,7 @@ func (x *Exchange) serveProxy() bool {
 	if x.preTrans != nil {
 		m, x.preTrans = *x.preTrans, nil
 	} else {
-		in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
-			InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
-		in.SkipWebSocket = !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")
-		m = rt.Match(in, proxy.PhaseTranslate)
+		m = rt.Match(x.routeRequest(), proxy.PhaseTranslate)
 		if m.Outcome != proxy.Proxied {
 			return false
 		}
@@ -41,6 +38,14 @@ func (x *Exchange) serveProxy() bool {
 		return true
 	}
 	return x.forward(m)
+}
+
+// routeRequest is what routing reads of the request in the translate
+// phase.
+func (x *Exchange) routeRequest() *proxy.RouteRequest {
+	return &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
+		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false),
+		SkipWebSocket:  !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")}
 }
 
 // forward sends the request to the backend m names and relays the
