@@ -562,10 +562,8 @@ func (tc *tracer) routeProxy() bool {
 	if x.preTrans != nil {
 		m, x.preTrans = *x.preTrans, nil
 	} else {
-		in := &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
-			InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false)}
 		var steps []proxy.Step
-		m, steps = rt.Trace(in, proxy.PhaseTranslate)
+		m, steps = rt.Trace(x.routeRequest(), proxy.PhaseTranslate)
 		tc.routeSteps(steps, m)
 		if m.Outcome != proxy.Proxied {
 			switch m.Outcome {
