@@ -34,6 +34,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -59,6 +60,7 @@ type params struct {
 	settle         time.Duration
 	maxOps         uint64
 	timeout        time.Duration
+	runs           int
 }
 
 func main() {
@@ -88,7 +90,8 @@ func parseFlags(args []string, stderr io.Writer) (params, error) {
 	fs.IntVar(&p.idle, "idle", 9000, "idle WebSockets held open at once (0 skips the test)")
 	fs.DurationVar(&p.settle, "settle", 3*time.Second, "time the idle WebSockets sit before the memory is read")
 	fs.Uint64Var(&p.maxOps, "max-ops", 50_000_000, "bound on requests or messages of one load test")
-	fs.DurationVar(&p.timeout, "timeout", 20*time.Minute, "bound on the whole run")
+	fs.IntVar(&p.runs, "runs", 3, "rounds: every product measured this many times, in turn; the table shows medians")
+	fs.DurationVar(&p.timeout, "timeout", 45*time.Minute, "bound on the whole run")
 	if err := fs.Parse(args); err != nil {
 		return p, err
 	}
@@ -112,8 +115,8 @@ func parseFlags(args []string, stderr io.Writer) (params, error) {
 	switch {
 	case len(p.products) == 0:
 		return p, errors.New("-products: nothing to measure")
-	case p.conns < 1 || p.wsConns < 1 || p.clientProcs < 1:
-		return p, errors.New("-conns, -ws-conns and -client-procs must be at least 1")
+	case p.conns < 1 || p.wsConns < 1 || p.clientProcs < 1 || p.runs < 1:
+		return p, errors.New("-conns, -ws-conns, -client-procs and -runs must be at least 1")
 	case p.wsSize < 1 || p.wsSize > maxFrame || p.streamSize < 1 || p.streamSize > maxFrame:
 		return p, fmt.Errorf("-ws-size and -stream-size must be between 1 and %d", maxFrame)
 	case p.idle < 0 || p.idle > 9500:
@@ -163,14 +166,16 @@ func benchMain(args []string, stdout, stderr io.Writer) int {
 	os.Chmod(dir, 0o755)
 
 	rep := newReport(p)
-	for _, name := range p.products {
-		if ctx.Err() != nil {
-			break
+	for round := 1; round <= p.runs && ctx.Err() == nil; round++ {
+		for _, name := range p.products {
+			if ctx.Err() != nil {
+				break
+			}
+			pr := productNamed(p, name)
+			fmt.Fprintf(stderr, "== round %d/%d: %s\n", round, p.runs, name)
+			r := measure(ctx, p, pr, filepath.Join(dir, fmt.Sprint(round)), stderr)
+			rep.add(r)
 		}
-		pr := productNamed(p, name)
-		fmt.Fprintf(stderr, "== %s\n", name)
-		r := measure(ctx, p, pr, dir, stderr)
-		rep.add(r)
 	}
 	table := rep.markdown()
 	fmt.Fprintf(stdout, "\n%s", table)

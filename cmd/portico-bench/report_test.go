@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,35 @@ func TestReportTable(t *testing.T) {
 		if !strings.Contains(doc, want) {
 			t.Errorf("document lacks %q:\n%s", want, doc)
 		}
+	}
+}
+
+func TestReportMedians(t *testing.T) {
+	rep := newReport(params{runs: 3})
+	for i, v := range []struct {
+		direct, portico int64 // stream bytes
+		reqs            uint64
+		verified        int
+	}{{4e9, 1e9, 100, 10}, {2e9, 1.8e9, 300, 8}, {3e9, 1.5e9, 200, 10}} {
+		rep.add(result{name: "direct", down: &streamResult{bytes: v.direct}, streamSec: 1})
+		rep.add(result{name: "portico", proxied: true, down: &streamResult{bytes: v.portico}, streamSec: 1,
+			http: &loadResult{ops: v.reqs}, httpSecs: 1,
+			idle: &idleResult{want: 10, opened: 10, verified: v.verified}})
+		if got := len(rep.runs["portico"]); got != i+1 {
+			t.Fatalf("round %d: %d portico results", i+1, got)
+		}
+	}
+	got := rep.markdown()
+	// Ratios per round: 0.25, 0.90, 0.50; median 0.50 (not 1.5/3).
+	// req/s median 200; idle: the worst round, 8 of 10.
+	want := "| **portico** | 200 | — | — | — | — | — | — | 1500 | 0.50 | — | — | 0.0 KiB | 8/10 | 0 |"
+	if !strings.Contains(got, want) {
+		t.Errorf("table lacks %q:\n%s", want, got)
+	}
+	if !strings.Contains(got, "(round 2): idle: 10 of 10 opened, 8 still echoed") {
+		t.Errorf("the failing round is not named:\n%s", got)
+	}
+	if m := median([]float64{3, math.NaN(), 1, 2, 10}); m != 2.5 {
+		t.Errorf("median = %v; want 2.5", m)
 	}
 }
