@@ -228,6 +228,11 @@ type Exchange struct {
 	errReason string
 	errNotes  string
 	errHeader http1.Headers
+	// keepReason sends an empty reason phrase as it is (a backend's).
+	keepReason bool
+	// aborted is set when the response body was cut short; the
+	// connection then closes without ending the body.
+	aborted bool
 	// expect100 is httpd's r->expecting_100: the client sent Expect:
 	// 100-continue and no 100 Continue has been sent yet. A connection
 	// still expecting one closes after the response.
@@ -331,7 +336,7 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 	}
 	x.wrote = true
 	x.Status = status
-	if reason == "" {
+	if reason == "" && !x.keepReason {
 		reason = reasonPhrase(status)
 	}
 	req := x.Req
@@ -486,7 +491,11 @@ func (x *Exchange) Flush() error { return x.bw.Flush() }
 // body so that the connection can carry the next request.
 func (x *Exchange) finish() {
 	if x.closer != nil {
-		x.closer.Close()
+		if !x.aborted {
+			// A body cut short gets no last chunk: the client sees
+			// the connection end instead.
+			x.closer.Close()
+		}
 		x.closer = nil
 	}
 	if x.keepAlive && x.Req.Body != nil {

@@ -99,6 +99,7 @@ func (x *Exchange) forward(m proxy.Match) bool {
 		// carry another request.
 		x.Log.Debug().Err(err).Msg("proxied response cut short")
 		x.closeAfter()
+		x.aborted = true
 	}
 	return true
 }
@@ -161,6 +162,9 @@ func (x *Exchange) WriteHeader(resp *http1.Response) error {
 		x.closeAfter()
 		return http1.WriteResponseHead(x.bw, r)
 	}
+	// httpd sends the backend's status line as it came, an empty
+	// reason phrase included.
+	x.keepReason = true
 	return x.WriteHead(resp.Status, resp.Reason, resp.Header, resp.ContentLength)
 }
 
