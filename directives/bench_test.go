@@ -99,4 +99,3 @@ func TestLoadMemoryLinear(t *testing.T) {
 		prev = got
 	}
 }
-

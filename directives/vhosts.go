@@ -75,3 +75,17 @@ func (cfg *Config) Name(s *Server) string {
 	}
 	return n
 }
+
+// AddrText spells a virtual host's addresses as its <VirtualHost> line
+// does: "host[:port]" each, separated by spaces.
+func (s *Server) AddrText() string {
+	parts := make([]string, 0, len(s.Addrs))
+	for _, a := range s.Addrs {
+		if a.Port != "" {
+			parts = append(parts, a.Host+":"+a.Port)
+		} else {
+			parts = append(parts, a.Host)
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -264,7 +264,7 @@ func (tc *tracer) vhost(ic *ipChain, host string) {
 		tc.step("vhost", parser.Pos{}, "main server "+name, "no <VirtualHost> is on "+x.Local.String())
 		return
 	}
-	what := fmt.Sprintf("<VirtualHost %s> %s", vhostAddrText(vh.srv), name)
+	what := fmt.Sprintf("<VirtualHost %s> %s", vh.srv.AddrText(), name)
 	at := chainAddrText(ic)
 	switch {
 	case ic.names == nil:
@@ -312,18 +312,6 @@ func nameMatch(vh *vhost, host string) string {
 		}
 	}
 	return ""
-}
-
-func vhostAddrText(s *directives.Server) string {
-	parts := make([]string, 0, len(s.Addrs))
-	for _, a := range s.Addrs {
-		if a.Port != "" {
-			parts = append(parts, a.Host+":"+a.Port)
-		} else {
-			parts = append(parts, a.Host)
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 func chainAddrText(ic *ipChain) string {

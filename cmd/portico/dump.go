@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/portico-proxy/portico/directives"
 )
@@ -76,7 +75,7 @@ func dumpRoutes(w io.Writer, cfg *directives.Config) {
 		table := cfg.RouteTable(s)
 		label := "main server " + cfg.Name(s)
 		if s.Virtual {
-			label = fmt.Sprintf("<VirtualHost %s> %s (%s:%d)", vhostAddrs(s), cfg.Name(s), s.Pos.File, s.Pos.Line)
+			label = fmt.Sprintf("<VirtualHost %s> %s (%s:%d)", s.AddrText(), cfg.Name(s), s.Pos.File, s.Pos.Line)
 		}
 		if len(table) == 0 {
 			fmt.Fprintf(w, "%s: no routes\n", label)
@@ -91,16 +90,4 @@ func dumpRoutes(w io.Writer, cfg *directives.Config) {
 			fmt.Fprintf(w, "%6d  %s\n        -> %s  (%s:%d%s)\n", i+1, e.Describe(), e.Target(), e.Pos().File, e.Pos().Line, from)
 		}
 	}
-}
-
-func vhostAddrs(s *directives.Server) string {
-	parts := make([]string, 0, len(s.Addrs))
-	for _, a := range s.Addrs {
-		if a.Port != "" {
-			parts = append(parts, a.Host+":"+a.Port)
-		} else {
-			parts = append(parts, a.Host)
-		}
-	}
-	return strings.Join(parts, " ")
 }
