@@ -205,6 +205,7 @@ type Exchange struct {
 	keepalives int
 	readErr    *http1.StatusError
 
+	env        []envVar // the request environment (env.go)
 	wrote      bool
 	keepAlive  bool
 	hijacked   bool

@@ -44,7 +44,7 @@ func (x *Exchange) serveProxy() bool {
 // phase.
 func (x *Exchange) routeRequest() *proxy.RouteRequest {
 	return &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
-		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false),
+		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false), Env: x.Env,
 		SkipWebSocket:  !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")}
 }
 
@@ -71,6 +71,7 @@ func (x *Exchange) forward(m proxy.Match) bool {
 		Timeout:            x.vh.timeout,
 		KeepEncodedSlashes: x.Dir.AllowEncodedSlashes.Get("off") == "nodecode",
 		Keepalives:         x.keepalives,
+		Env:                x.Env,
 	}
 	if f := x.c.srv.Hooks.RequestHeaders; f != nil {
 		f(x, &x.Req.Header)

@@ -74,10 +74,6 @@ func (x *Exchange) Header(name string) (string, bool) {
 	return strings.Join(vs, ", "), true
 }
 
-// Env returns a request environment variable; Portico keeps none yet
-// besides the process environment, which mod_rewrite reads itself.
-func (x *Exchange) Env(name string) (string, bool) { return "", false }
-
 // MainServer is the configuration's main server.
 func (x *Exchange) MainServer() *directives.Server { return x.gen.cfg.Main }
 

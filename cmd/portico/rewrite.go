@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/portico-proxy/portico/rewrite"
 	"github.com/portico-proxy/portico/server"
 )
@@ -73,8 +75,17 @@ func rewriteDir(eng *rewrite.Engine, x *server.Exchange, filename string) bool {
 	return answer(x, &res)
 }
 
-// logRewrite writes the pass's error-log lines and remembers [END].
+// logRewrite writes the pass's error-log lines, sets the [E=]
+// variables in the request environment and remembers [END].
 func logRewrite(x *server.Exchange, res *rewrite.Result) {
+	for _, e := range res.Env {
+		if name, ok := strings.CutPrefix(e, "!"); ok {
+			x.UnsetEnv(name)
+			continue
+		}
+		name, val, _ := strings.Cut(e, ":")
+		x.SetEnv(name, val)
+	}
 	for _, l := range res.Log {
 		x.Log.Error().Msg(l)
 	}
