@@ -209,7 +209,11 @@ func (f *forward) respHeaders(resp *http1.Response) (closeBackend bool) {
 	for _, n := range hopByHopResponse {
 		h.Del(n)
 	}
-	h.Del("Transfer-Encoding")
+	// httpd drops Transfer-Encoding only when a body follows; the
+	// backend's value stays on an answer to HEAD and on 204 and 304.
+	if f.rq.Client.Method != "HEAD" && resp.Status != 204 && resp.Status != 304 {
+		h.Del("Transfer-Encoding")
+	}
 	for i := range *h {
 		fl := &(*h)[i]
 		for _, d := range dateFields {
