@@ -238,7 +238,7 @@ func buildRedirect(defStatus int, useRegex bool) func(*Cmd) error {
 			if url == nil {
 				return errors.New("URL to redirect to is missing")
 			}
-			if !useRegex && !isURL(*url) && !strings.HasPrefix(*url, "/") {
+			if !useRegex && !IsURL(*url) && !strings.HasPrefix(*url, "/") {
 				return errors.New("Redirect to non-URL")
 			}
 		} else if url != nil {

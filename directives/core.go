@@ -304,7 +304,7 @@ func buildErrorDocument(c *Cmd) error {
 		return fmt.Errorf("Unsupported HTTP response code %s", c.Args[0])
 	}
 	msg := c.Args[1]
-	if code == 401 && !strings.Contains(msg, " ") && !strings.HasPrefix(msg, "/") && isURL(msg) {
+	if code == 401 && !strings.Contains(msg, " ") && !strings.HasPrefix(msg, "/") && IsURL(msg) {
 		c.Note("AH00113", "%s:%d cannot use a full URL in a 401 ErrorDocument directive --- ignoring!", c.Pos.File, c.Line())
 		return nil
 	}
@@ -316,9 +316,9 @@ func buildErrorDocument(c *Cmd) error {
 	return nil
 }
 
-// isURL is ap_is_url: a scheme of letters, digits, '+', '-' or '.'
+// IsURL is ap_is_url: a scheme of letters, digits, '+', '-' or '.'
 // followed by ':'.
-func isURL(s string) bool {
+func IsURL(s string) bool {
 	i := strings.IndexByte(s, ':')
 	if i <= 0 {
 		return false

@@ -50,7 +50,7 @@ func (x *Exchange) errorWith(status int, location string) {
 			x.errorDepth++
 			x.serveErrorDocument(status, target)
 			return
-		case !strings.Contains(target, " ") && isURL(target):
+		case !strings.Contains(target, " ") && directives.IsURL(target):
 			x.writeErrorPage(302, target, 0)
 			return
 		default:
@@ -224,21 +224,6 @@ func cannedError(status int, method, location, admin, notes string) string {
 	}
 	return "<p>The server encountered an internal error or\nmisconfiguration and was unable to complete\nyour request.</p>\n<p>Please contact the server administrator at \n " +
 		esc(admin) + " to inform them of the time this error occurred,\n and the actions you performed just before this error.</p>\n<p>More information about this error may be available\nin the server error log.</p>\n"
-}
-
-// isURL is ap_is_url: a scheme of letters, digits, '+', '-' or '.'
-// followed by ':'.
-func isURL(s string) bool {
-	i := strings.IndexByte(s, ':')
-	if i <= 0 {
-		return false
-	}
-	for _, r := range s[:i] {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // escapeHTML is ap_escape_html: &, <, > and " become entities.

@@ -45,7 +45,7 @@ func (x *Exchange) serveProxy() bool {
 func (x *Exchange) routeRequest() *proxy.RouteRequest {
 	return &proxy.RouteRequest{URI: x.URI, RawURI: x.Req.Target, Location: x.Dir.Proxy.Route,
 		InterpolateEnv: x.Dir.Proxy.InterpolateEnv.Get(false), Env: x.Env,
-		SkipWebSocket:  !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")}
+		SkipWebSocket: !x.Dir.Proxy.WebsocketFallback.Get(true) && !x.Req.Header.Has("Upgrade")}
 }
 
 // forward sends the request to the backend m names and relays the
