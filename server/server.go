@@ -246,6 +246,8 @@ func (s *Server) ServeListeners(ctx context.Context, lns []net.Listener) error {
 	s.shutdown()
 	accepting.Wait()
 	<-tunnelsDone
+	// No request is left to use the backend connections kept alive.
+	s.gen.Load().proxy.Close()
 	return nil
 }
 
