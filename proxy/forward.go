@@ -84,6 +84,9 @@ type Request struct {
 	// Keepalives counts the requests served on the client connection
 	// before this one.
 	Keepalives int
+	// Ctx, when not nil, ends the exchange when it is done: the backend
+	// connection is closed (a server's shutdown timeout).
+	Ctx context.Context
 }
 
 func (rq *Request) env(name string) (string, bool) {
@@ -565,6 +568,10 @@ func (f *forward) exchange() (int, error) {
 	c, e := f.connect(pl)
 	if e != nil {
 		return e.Status, e
+	}
+	if f.rq.Ctx != nil {
+		stop := context.AfterFunc(f.rq.Ctx, func() { c.nc.Close() })
+		defer stop()
 	}
 	c.requests++
 	// done hands the connection back (or closes it) exactly once: relay

@@ -72,6 +72,7 @@ func (x *Exchange) forward(m proxy.Match) bool {
 		KeepEncodedSlashes: x.Dir.AllowEncodedSlashes.Get("off") == "nodecode",
 		Keepalives:         x.keepalives,
 		Env:                x.Env,
+		Ctx:                x.c.srv.hardStop,
 	}
 	if f := x.c.srv.Hooks.RequestHeaders; f != nil {
 		f(x, &x.Req.Header)

@@ -88,6 +88,12 @@ type Server struct {
 	closing   atomic.Bool
 	wg        sync.WaitGroup
 	tun       tunnels // live upgraded connections (tunnel.go)
+
+	// hardStop ends when the server stops waiting for requests in
+	// flight (GracefulShutdownTimeout passed, or Close): the backend
+	// connections they wait on are closed.
+	hardStop context.Context
+	stopAll  context.CancelFunc
 }
 
 // generation is everything built from one configuration.
@@ -113,6 +119,7 @@ type listenAddr struct {
 // table. log receives the error log.
 func New(cfg *directives.Config, log zerolog.Logger) (*Server, error) {
 	s := &Server{Log: log, conns: map[*conn]struct{}{}}
+	s.hardStop, s.stopAll = context.WithCancel(context.Background())
 	g, err := s.build(cfg)
 	if err != nil {
 		return nil, err
@@ -328,6 +335,7 @@ func (s *Server) shutdown() {
 		case <-done:
 			return
 		case <-timeout:
+			s.stopAll()
 			s.mu.Lock()
 			for c := range s.conns {
 				c.nc.Close()
@@ -350,6 +358,7 @@ func (s *Server) shutdown() {
 // Close stops at once: listeners and every connection are closed.
 func (s *Server) Close() {
 	s.closing.Store(true)
+	s.stopAll()
 	s.mu.Lock()
 	for _, ln := range s.listeners {
 		ln.Close()
