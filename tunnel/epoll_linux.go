@@ -327,8 +327,14 @@ func (l *loop) handle(s *side, ev uint32) {
 func (l *loop) pump(s *side) bool {
 	dst := s.peer
 	if s.held != nil {
-		dst.pending = append(getPending(), s.held...)
+		// The held bytes go out in one write with what the socket
+		// has now.
+		n, err := syscall.Read(s.fd, l.buf)
+		dst.pending = append(append(getPending(), s.held...), l.buf[:max(n, 0)]...)
 		s.held = nil
+		if n == 0 && err == nil {
+			s.eof = true
+		}
 		return l.flush(dst)
 	}
 	for read := 0; read < perEventQuota; {
