@@ -224,10 +224,14 @@ func (r *recorder) problem(s string) {
 // the problems seen since the last call. It waits first until no
 // backend connection is in the middle of a request.
 func (r *recorder) take(client string) ([]recorded, []string) {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(2 * time.Second)
 	for {
 		r.mu.Lock()
-		if r.busy == 0 || time.Now().After(deadline) {
+		if r.busy == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.problems = append(r.problems, fmt.Sprintf("%d backend connections still in the middle of a request after 2s", r.busy))
 			break
 		}
 		r.mu.Unlock()
@@ -591,9 +595,15 @@ func FuzzServe(f *testing.F) {
 			t.Skip("input larger than the socket buffers")
 		}
 		reqs := strictRead(raw, fs.limits)
+		start := time.Now()
 		got, port, err := fs.serveOnce(raw)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			// Nothing here waits for a client or a backend: the client
+			// half-closed and the backend answers at once.
+			t.Errorf("the exchange took %v", d)
 		}
 		backendGot, problems := fs.be.take(port)
 		for _, p := range problems {
