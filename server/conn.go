@@ -281,11 +281,6 @@ func (x *Exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Written reports whether the response head has been written.
 func (x *Exchange) Written() bool { return x.wrote }
 
-// Tunnel returns the Tunnel hook, nil when none is set.
-func (x *Exchange) Tunnel() func(x *Exchange, client net.Conn, backend net.Conn) error {
-	return x.c.srv.Hooks.Tunnel
-}
-
 // RequestHeaders runs the RequestHeaders hook on h, if set.
 func (x *Exchange) RequestHeaders(h *http1.Headers) {
 	if f := x.c.srv.Hooks.RequestHeaders; f != nil {

@@ -51,9 +51,6 @@ type Hooks struct {
 	// Log receives one record per request after its response is
 	// written (the access log).
 	Log func(rec *LogRecord)
-	// Tunnel, when set, takes over both connections after the proxy has
-	// relayed a 101 Switching Protocols.
-	Tunnel func(x *Exchange, client net.Conn, backend net.Conn) error
 }
 
 // LogRecord is what the access log needs of one request.
