@@ -49,6 +49,8 @@ KeepAliveTimeout 3
   RewriteRule ^/gone$ - [G]
   ProxyPass /app/ http://$B/app/
   ProxyPass /enc/ http://$B/enc/ nocanon
+  ProxyPass /ping/ http://$B/ping/ ping=1
+  ProxyPass /once/ http://$B/once/ disablereuse=On
 </VirtualHost>
 <VirtualHost 127.0.0.1:$P1>
   ServerName other.test
@@ -619,4 +621,58 @@ func FuzzServe(f *testing.F) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestFuzzOracle checks that FuzzServe's checks catch what they are
+// for: a request smuggled to the backend, a body crossing into the
+// next request, both framings at once, responses that answer nothing,
+// are not HTTP or are cut short.
+func TestFuzzOracle(t *testing.T) {
+	clte := []byte("POST /app/x HTTP/1.1\r\nHost: a\r\nContent-Length: 36\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /app/smuggled HTTP/1.1\r\n\r\n")
+	reqs := strictRead(clte, http1.Limits{})
+	if len(reqs) != 1 || reqs[0].method != "POST" || len(reqs[0].body) != 0 || !reqs[0].complete {
+		t.Fatalf("strictRead(CL.TE): %s; want one POST with an empty body (chunked wins, then the connection closes)", describe(reqs))
+	}
+	post := recorded{method: "POST", target: "/app/x", complete: true}
+	backend := []struct {
+		name string
+		got  []recorded
+		ok   bool
+	}{
+		{"as read", []recorded{post}, true},
+		{"nothing", nil, true},
+		{"smuggled second request", []recorded{post, {method: "GET", target: "/app/smuggled", complete: true}}, false},
+		{"body by Content-Length", []recorded{{method: "POST", target: "/app/x", body: []byte("0\r\n\r\nGET /app/smuggled HTTP/1.1\r\n\r\n"), complete: true}}, false},
+		{"both framings", []recorded{{method: "POST", target: "/app/x", complete: true, problem: "both Content-Length and Transfer-Encoding"}}, false},
+		{"other method", []recorded{{method: "PUT", target: "/app/x", complete: true}}, false},
+		{"cut short", []recorded{{method: "POST", target: "/app/x", complete: false}}, false},
+	}
+	for _, tt := range backend {
+		if err := checkBackend(tt.got, reqs); (err == nil) != tt.ok {
+			t.Errorf("checkBackend, %s: %v; want ok %v", tt.name, err, tt.ok)
+		}
+	}
+
+	one := strictRead([]byte("GET /a HTTP/1.1\r\nHost: a\r\n\r\n"), http1.Limits{})
+	ok := "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+	responses := []struct {
+		name string
+		reqs []clientRequest
+		got  string
+		ok   bool
+	}{
+		{"one answer", one, ok, true},
+		{"interim first", one, "HTTP/1.1 100 Continue\r\n\r\n" + ok, true},
+		{"no answer", one, "", true},
+		{"two answers", one, ok + ok, false},
+		{"not HTTP", one, "hello", false},
+		{"body cut short", one, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhi", false},
+		{"HTTP/0.9 body", strictRead([]byte("GET /a\r\n"), http1.Limits{}), "hello", true},
+		{"HTTP/0.9 with a head", strictRead([]byte("GET /a\r\n"), http1.Limits{}), ok, false},
+	}
+	for _, tt := range responses {
+		if err := checkResponses([]byte(tt.got), tt.reqs); (err == nil) != tt.ok {
+			t.Errorf("checkResponses, %s: %v; want ok %v", tt.name, err, tt.ok)
+		}
+	}
 }
