@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,8 +60,10 @@ KeepAliveTimeout 3
 `
 
 // fuzzTag is the request field the server's RequestHeaders hook sets
-// on every proxied request: the client's port, so that each backend
-// request is charged to the client connection it came from.
+// on every proxied request: the number of the client connection, so
+// that each backend request is charged to the connection it came from
+// (a request that reaches the backend after its connection was checked
+// is not charged to a later one).
 const fuzzTag = "X-Portico-Fuzz-Client"
 
 // recorded is one request as the recording backend read it.
@@ -222,10 +225,11 @@ func (r *recorder) problem(s string) {
 	r.mu.Unlock()
 }
 
-// take returns and forgets what the backend got for a client port, and
-// the problems seen since the last call. It waits first until no
-// backend connection is in the middle of a request.
-func (r *recorder) take(client string) ([]recorded, []string) {
+// take returns what the backend got for client connection n, and the
+// problems seen since the last call, and forgets what it got for
+// connections up to n. It waits first until no backend connection is in
+// the middle of a request.
+func (r *recorder) take(n int64) ([]recorded, []string) {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		r.mu.Lock()
@@ -240,8 +244,12 @@ func (r *recorder) take(client string) ([]recorded, []string) {
 		time.Sleep(time.Millisecond)
 	}
 	defer r.mu.Unlock()
-	got, probs := r.byClient[client], r.problems
-	delete(r.byClient, client)
+	got, probs := r.byClient[strconv.FormatInt(n, 10)], r.problems
+	for k := range r.byClient {
+		if m, _ := strconv.ParseInt(k, 10, 64); m <= n {
+			delete(r.byClient, k)
+		}
+	}
 	r.problems = nil
 	return got, probs
 }
@@ -254,6 +262,8 @@ type fuzzServer struct {
 	port   int
 	be     *recorder
 	limits http1.Limits
+	seq    atomic.Int64
+	conns  sync.Map // client port → connection number
 }
 
 func startFuzzServer(tb testing.TB) *fuzzServer {
@@ -302,8 +312,11 @@ func startFuzzServer(tb testing.TB) *fuzzServer {
 	}
 	srv.Hooks.Rewrite = func(x *Exchange) bool { return fuzzRewriteServer(eng, x) }
 	srv.Hooks.DirRewrite = func(x *Exchange, filename string) bool { return fuzzRewriteDir(eng, x, filename) }
+	fs := &fuzzServer{srv: srv, port: port, be: be, limits: srv.gen.Load().vhosts[0].limits}
 	srv.Hooks.RequestHeaders = func(x *Exchange, h *http1.Headers) {
-		h.Set(fuzzTag, strconv.Itoa(int(x.Remote.Port())))
+		if n, ok := fs.conns.Load(x.Remote.Port()); ok {
+			h.Set(fuzzTag, strconv.FormatInt(n.(int64), 10))
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -319,7 +332,7 @@ func startFuzzServer(tb testing.TB) *fuzzServer {
 			tb.Error("server did not stop")
 		}
 	})
-	return &fuzzServer{srv: srv, port: port, be: be, limits: srv.gen.Load().vhosts[0].limits}
+	return fs
 }
 
 // fuzzRewriteServer and fuzzRewriteDir connect mod_rewrite to the
@@ -433,14 +446,17 @@ func strictRead(raw []byte, lim http1.Limits) []clientRequest {
 const maxFuzzInput = 64 << 10
 
 // serveOnce sends raw as one client connection (then half-closes) and
-// returns every byte the server sent back, and the client's port.
-func (fs *fuzzServer) serveOnce(raw []byte) ([]byte, string, error) {
+// returns every byte the server sent back, and the connection's number.
+func (fs *fuzzServer) serveOnce(raw []byte) ([]byte, int64, error) {
 	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(fs.port))
 	if err != nil {
-		return nil, "", err
+		return nil, 0, err
 	}
 	defer c.Close()
-	port := strconv.Itoa(c.LocalAddr().(*net.TCPAddr).Port)
+	port := uint16(c.LocalAddr().(*net.TCPAddr).Port)
+	n := fs.seq.Add(1)
+	fs.conns.Store(port, n)
+	defer fs.conns.Delete(port)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	// Write and read at once: the server answers pipelined requests
 	// while the rest is still arriving.
@@ -455,9 +471,9 @@ func (fs *fuzzServer) serveOnce(raw []byte) ([]byte, string, error) {
 	got, err := io.ReadAll(c)
 	<-werr
 	if err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
-		return got, port, fmt.Errorf("reading the answer: %w (got %q)", err, clip(got))
+		return got, n, fmt.Errorf("reading the answer: %w (got %q)", err, clip(got))
 	}
-	return got, port, nil
+	return got, n, nil
 }
 
 // isReset reports a connection reset: the server may close with bytes
@@ -565,11 +581,11 @@ func describe(reqs []clientRequest) string {
 // another.
 func (fs *fuzzServer) alive() error {
 	raw := "GET /app/alive HTTP/1.1\r\nHost: default.test\r\nConnection: close\r\n\r\n"
-	got, port, err := fs.serveOnce([]byte(raw))
+	got, n, err := fs.serveOnce([]byte(raw))
 	if err != nil {
 		return fmt.Errorf("plain request afterwards: %v", err)
 	}
-	fs.be.take(port)
+	fs.be.take(n)
 	resp, err := http1.ReadResponse(bufio.NewReader(bytes.NewReader(got)), "GET", http1.Limits{})
 	if err != nil {
 		return fmt.Errorf("plain request afterwards: %v in %q", err, clip(got))
@@ -598,7 +614,7 @@ func FuzzServe(f *testing.F) {
 		}
 		reqs := strictRead(raw, fs.limits)
 		start := time.Now()
-		got, port, err := fs.serveOnce(raw)
+		got, n, err := fs.serveOnce(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -607,7 +623,7 @@ func FuzzServe(f *testing.F) {
 			// half-closed and the backend answers at once.
 			t.Errorf("the exchange took %v", d)
 		}
-		backendGot, problems := fs.be.take(port)
+		backendGot, problems := fs.be.take(n)
 		for _, p := range problems {
 			t.Errorf("backend: %s", p)
 		}
