@@ -82,7 +82,8 @@ func (c *conn) serve() {
 	log := c.srv.Log.With().Str("client", remote.String()).Logger()
 	lines := &lineWatch{r: c.nc}
 	br := bufio.NewReaderSize(lines, 8192)
-	bw := bufio.NewWriterSize(c.nc, 8192)
+	out := &countWriter{w: c.nc}
+	bw := bufio.NewWriterSize(out, 8192)
 	keepalives := 0
 	wait := base.timeout
 	for {
@@ -97,6 +98,7 @@ func (c *conn) serve() {
 		}
 		c.nc.SetReadDeadline(time.Now().Add(base.timeout))
 		start := time.Now()
+		inStart := lines.n - int64(br.Buffered())
 		buffered, _ := br.Peek(br.Buffered())
 		lineBuffered := bytes.IndexByte(buffered, '\n') >= 0
 		lines.sawLF = false
@@ -104,6 +106,7 @@ func (c *conn) serve() {
 		x := &Exchange{
 			Req: req, Local: local, Remote: remote, Start: start, Log: log,
 			c: c, br: br, bw: bw, gen: g, vh: base, keepalives: keepalives,
+			io: ioCount{in: lines, out: out, inStart: inStart, outStart: out.n},
 		}
 		if err != nil {
 			var se *http1.StatusError
@@ -204,6 +207,8 @@ type Exchange struct {
 	vh         *vhost
 	keepalives int
 	readErr    *http1.StatusError
+	io         ioCount
+	respHeader http1.Headers // the response fields as written
 
 	env        []envVar // the request environment (env.go)
 	wrote      bool
@@ -408,6 +413,7 @@ func (x *Exchange) writeHead(status int, reason string, h http1.Headers, ctype s
 		fields.Del("Content-Length")
 	}
 	out = append(out[:2], fields...)
+	x.respHeader = out
 	proto := "HTTP/1.1"
 	resp := &http1.Response{Proto: proto, Major: 1, Minor: 1, Status: status, Reason: reason, Header: out}
 	if err := http1.WriteResponseHead(x.bw, resp); err != nil {
@@ -508,14 +514,35 @@ func (x *Exchange) finish() {
 type lineWatch struct {
 	r     io.Reader
 	sawLF bool
+	n     int64 // bytes read from the client so far (mod_logio's %I)
 }
 
 func (w *lineWatch) Read(p []byte) (int, error) {
 	n, err := w.r.Read(p)
+	w.n += int64(n)
 	if !w.sawLF && bytes.IndexByte(p[:n], '\n') >= 0 {
 		w.sawLF = true
 	}
 	return n, err
+}
+
+// countWriter counts the bytes written to the client (mod_logio's %O).
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// ioCount is where one request's bytes begin in the connection's counts.
+type ioCount struct {
+	in                *lineWatch
+	out               *countWriter
+	inStart, outStart int64
 }
 
 // continueReader is a request body that sends "100 Continue" before
@@ -633,9 +660,19 @@ func (s *Server) logRequest(x *Exchange) {
 	if srv == nil {
 		srv = x.vh.srv
 	}
+	var in, out int64
+	if x.io.in != nil {
+		in = x.io.in.n - int64(x.br.Buffered()) - x.io.inStart
+		out = x.io.out.n - x.io.outStart
+	}
 	s.Hooks.Log(&LogRecord{
 		Server: srv, Remote: x.Remote, Local: x.Local, Time: x.Start,
 		Duration: time.Since(x.Start), Method: x.Req.Method, Target: x.Req.Target,
 		Proto: x.Req.Proto, Status: x.Status, BytesSent: x.BytesSent, Header: x.Req.Header,
+		ServerHostname: x.vh.hostname, ServerPort: x.vh.port, Hostname: x.Hostname,
+		URI: x.URI, Args: x.Args, HasArgs: x.HasArgs, Filename: x.filename,
+		ResponseHeader: x.respHeader, Keepalives: x.keepalives,
+		KeepAlive: x.keepAlive && !x.mustClose, Aborted: x.aborted, Proxied: x.proxyReq,
+		BytesIn: in, BytesOut: out, x: x,
 	})
 }

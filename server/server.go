@@ -66,6 +66,43 @@ type LogRecord struct {
 	Status    int
 	BytesSent int64 // body bytes
 	Header    http1.Headers
+
+	// ServerHostname and ServerPort are the chosen server's name and
+	// ServerName port (0 if none); Hostname is the request's host
+	// (httpd's r->hostname, "" if none).
+	ServerHostname string
+	ServerPort     int
+	Hostname       string
+	// URI, Args and HasArgs are the decoded path and the query string
+	// (httpd's r->uri and r->args); Filename is r->filename.
+	URI      string
+	Args     string
+	HasArgs  bool
+	Filename string
+	// ResponseHeader is the response's fields as written.
+	ResponseHeader http1.Headers
+	// Keepalives counts the requests before this one on its
+	// connection; KeepAlive is set when the connection stays open,
+	// Aborted when the response was cut short.
+	Keepalives int
+	KeepAlive  bool
+	Aborted    bool
+	// Proxied is set when a backend answered (handler proxy-server).
+	Proxied bool
+	// BytesIn and BytesOut count the bytes read and written for the
+	// request, head included (mod_logio's %I and %O).
+	BytesIn  int64
+	BytesOut int64
+
+	x *Exchange
+}
+
+// Env returns a variable of the request's environment (r->subprocess_env).
+func (r *LogRecord) Env(name string) (string, bool) {
+	if r.x == nil {
+		return "", false
+	}
+	return r.x.Env(name)
 }
 
 // Server serves one configuration generation at a time.
