@@ -254,6 +254,11 @@ type Exchange struct {
 	filename     string
 	redirects    int
 	rewriteEnded bool
+	// errorPage is set while httpd's own page for an error or redirect
+	// is written (ap_send_error_response).
+	errorPage bool
+	// values hold the hooks' own state for this exchange (SetValue).
+	values map[any]any
 }
 
 // ServerName is the chosen server's host name (httpd's server_hostname).
@@ -285,6 +290,26 @@ func (x *Exchange) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Written reports whether the response head has been written.
 func (x *Exchange) Written() bool { return x.wrote }
+
+// ErrorResponse reports whether the response being written is the
+// server's own answer to an error or redirect (httpd's
+// ap_send_error_response): the fields a handler set for a normal answer
+// are gone from it, and only mod_headers' "always" actions apply.
+func (x *Exchange) ErrorResponse() bool { return x.errorPage }
+
+// Value returns what SetValue stored under key for this exchange, nil
+// if nothing.
+func (x *Exchange) Value(key any) any { return x.values[key] }
+
+// SetValue stores v under key for the rest of this exchange. A hook
+// keeps its per-request state there, under a key of its own type (as
+// with context.Context values).
+func (x *Exchange) SetValue(key, v any) {
+	if x.values == nil {
+		x.values = map[any]any{}
+	}
+	x.values[key] = v
+}
 
 // RequestHeaders runs the RequestHeaders hook on h, if set.
 func (x *Exchange) RequestHeaders(h *http1.Headers) {

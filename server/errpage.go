@@ -93,12 +93,14 @@ func (x *Exchange) serveErrorDocument(status int, target string) {
 
 // writeText sends an ErrorDocument text.
 func (x *Exchange) writeText(status int, text string) {
+	x.errorPage = true
 	x.respond(status, "", nil, "text/html; charset=iso-8859-1", strings.NewReader(text), int64(len(text)))
 }
 
 // writeErrorPage sends httpd's page for status (ap_send_error_response);
 // recursive is the status of a failed ErrorDocument, 0 if none.
 func (x *Exchange) writeErrorPage(status int, location string, recursive int) {
+	x.errorPage = true
 	h := append(http1.Headers(nil), x.errHeader...)
 	if location != "" && (status >= 300 && status < 400 || status == 201) {
 		h.Add("Location", location)
