@@ -97,7 +97,7 @@ func idleTunnels(ctx context.Context, addr string, n int, settle time.Duration, 
 		return err
 	}
 	res.opened = each(func(i int) error {
-		ws, err := wsDial(addr, "/ws/echo", 256)
+		ws, err := wsDial(addr, "/ws/echo", 1<<10)
 		if err != nil {
 			return fmt.Errorf("websocket %d: %w", i, err)
 		}

@@ -270,8 +270,8 @@ func (rep *report) document(args []string) string {
 	p := rep.p
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Portico side by side: results\n\n")
-	fmt.Fprintf(&b, "Recorded %s by `make bench-compare` (`portico-bench %s`); the method is in bench/README.md.\n\n",
-		rep.start.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(args, " "))
+	fmt.Fprintf(&b, "Recorded %s by `make bench-compare` (`%s`); the method is in bench/README.md.\n\n",
+		rep.start.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(append([]string{"portico-bench"}, args...), " "))
 	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), %s, Linux %s\n", runtime.NumCPU(), cpuModel(), kernel())
 	fmt.Fprintf(&b, "- load average (1, 5, 15 min) at the start: %s; at the end: %s (other work on the machine shares its CPUs)\n", rep.loadStart, loadAvg())
 	fmt.Fprintf(&b, "- load tool: %s, GOMAXPROCS %d\n", runtime.Version(), p.clientProcs)
