@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 )
@@ -69,9 +70,12 @@ func (r *Regexp) NumSubexp() int {
 // Match is the result of a successful match: group 0 is the whole match.
 // A group that did not take part in the match is empty and not Matched.
 type Match struct {
-	Groups  []string
-	Matched []bool
-	Names   map[string]string // named groups that matched
+	// Index and End are the byte offsets in the subject where the
+	// whole match starts and ends.
+	Index, End int
+	Groups     []string
+	Matched    []bool
+	Names      map[string]string // named groups that matched
 }
 
 // Group returns group i, or "" when there is no such group.
@@ -96,7 +100,9 @@ func (r *Regexp) FindStringMatch(s string) *Match {
 		return nil
 	}
 	gs := m.Groups()
-	out := &Match{Groups: make([]string, len(gs)), Matched: make([]bool, len(gs))}
+	start := byteOffset(s, 0, 0, m.Index)
+	out := &Match{Index: start, End: byteOffset(s, start, m.Index, m.Index+m.Length),
+		Groups: make([]string, len(gs)), Matched: make([]bool, len(gs))}
 	for i, g := range gs {
 		if len(g.Captures) > 0 {
 			out.Groups[i] = g.String()
@@ -110,6 +116,17 @@ func (r *Regexp) FindStringMatch(s string) *Match {
 		}
 	}
 	return out
+}
+
+// byteOffset turns regexp2's rune index n into a byte offset in s,
+// counting on from byte i, which is rune index from. Each byte that is
+// not valid UTF-8 is one rune, as in regexp2's []rune(s).
+func byteOffset(s string, i, from, n int) int {
+	for ; from < n && i < len(s); from++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return i
 }
 
 func isDigits(s string) bool {

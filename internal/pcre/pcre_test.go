@@ -71,3 +71,29 @@ func TestNamedGroups(t *testing.T) {
 		t.Errorf("NumSubexp: got %d; want 2", got)
 	}
 }
+
+func TestMatchOffsets(t *testing.T) {
+	tests := []struct {
+		name, pattern, input string
+		index, end           int
+	}{
+		{name: "ascii", pattern: `b+`, input: "abbc", index: 1, end: 3},
+		{name: "after multibyte runes", pattern: `x`, input: "éàx", index: 4, end: 5},
+		{name: "lookbehind", pattern: `(?<=a)b`, input: "bab", index: 2, end: 3},
+		{name: "invalid utf-8 counts one byte", pattern: `y`, input: "\xffy", index: 1, end: 2},
+		{name: "empty match", pattern: `q*`, input: "abc", index: 0, end: 0},
+	}
+	for _, tt := range tests {
+		re, err := Compile(tt.pattern, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := re.FindStringMatch(tt.input)
+		if m == nil {
+			t.Fatalf("%s: no match", tt.name)
+		}
+		if m.Index != tt.index || m.End != tt.end {
+			t.Errorf("%s: got [%d,%d); want [%d,%d)", tt.name, m.Index, m.End, tt.index, tt.end)
+		}
+	}
+}
