@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"net"
 	"sync"
@@ -86,6 +87,11 @@ func (x *Exchange) StartTunnel(client net.Conn, clientBuf []byte, backend net.Co
 	x.Status = 101
 	s := x.c.srv
 	log := x.Log
+	// A tunnel may stay open for days: of the exchange, keep what its
+	// log record needs, not the connection's read and write buffers
+	// (the client's buffered bytes were copied by the caller).
+	x.br = bufio.NewReaderSize(nil, 16)
+	x.bw = nil
 	log.Debug().Str("protocol", opt.Protocol).Dur("idle_timeout", opt.IdleTimeout).Msg("AH10239: HTTP: tunneling protocol " + opt.Protocol)
 	return s.tunnelManager().Start(client, clientBuf, backend, backendBuf,
 		tunnel.Options{IdleTimeout: opt.IdleTimeout, NoHalfClose: opt.NoHalfClose, HoldClientBuf: opt.HoldClientBuf},
