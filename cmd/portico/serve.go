@@ -37,13 +37,14 @@ func serve(o *options, stdout, stderr io.Writer) int {
 	if cfg.Main.ServerName == "" {
 		fmt.Fprintf(stderr, "AH00558: %s: Could not reliably determine the server's fully qualified domain name, using %s. Set the 'ServerName' directive globally to suppress this message\n", argv0, cfg.DefaultServerName)
 	}
-	logw, closeLog, err := openErrorLog(cfg, stderr)
+	logw, closeLog, err := openErrorTarget(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: could not open error log file %s: %v\nAH00015: Unable to open logs\n", argv0, cfg.Main.ErrorLog, err)
 		return 1
 	}
 	defer closeLog()
-	log := zerolog.New(logw).With().Timestamp().Int("pid", os.Getpid()).Logger().Level(logLevel(cfg.Main.LogLevel))
+	elog := newErrorLog(logw, cfg.Main.LogLevel)
+	log := zerolog.New(elog).Level(elog.zerologLevel())
 
 	srv, err := server.New(cfg, log)
 	if err != nil {
@@ -57,6 +58,12 @@ func serve(o *options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rewriteHooks(eng, srv)
+	closeAccess := startAccessLogs(cfg, srv, log, stderr)
+	if closeAccess == nil {
+		return 1
+	}
+	defer closeAccess()
+	headersHooks(srv)
 	if pf := cfg.Global.PidFile; pf != "" {
 		if !filepath.IsAbs(pf) {
 			pf = filepath.Join(cfg.ServerRoot, pf)
