@@ -89,6 +89,13 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 		backends[name] = b
 		defer b.Stop()
 	}
+	tlsBackends, err := startTLSBackends(c, dir, rec.backendEvent, backends)
+	for _, b := range tlsBackends {
+		defer b.Stop()
+	}
+	if err != nil {
+		return res, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return res, err
@@ -199,7 +206,7 @@ func placeholders(dir string, port int, backends map[string]*backend.Backend) va
 	add("$DIR", dir)
 	v.names = append(v.names, replacement{dir, "$DIR"}, replacement{"127.0.0.1:" + strconv.Itoa(port), "$LISTEN"})
 	ports := []replacement{{strconv.Itoa(port), "$PORT"}}
-	for _, name := range BackendNames {
+	for _, name := range backendOrder(backends) {
 		ph := "$" + strings.ToUpper(name)
 		addr := backends[name].Addr()
 		_, p, _ := net.SplitHostPort(addr)

@@ -103,6 +103,9 @@ type Backend struct {
 	conns map[net.Conn]bool
 	seq   int
 	wg    sync.WaitGroup
+	// wrap, when set, takes each accepted connection first (TLS mode,
+	// tls.go); false drops the connection.
+	wrap func(c net.Conn, n int) (net.Conn, bool)
 }
 
 // Start starts a backend named name on addr (host:port; port 0 picks a
@@ -186,7 +189,15 @@ func (b *Backend) serve(ln net.Listener) {
 					b.mu.Unlock()
 					c.Close()
 				}()
-				(&conn{b: b, n: n, c: c, br: bufio.NewReader(c)}).run()
+				rc := c
+				if b.wrap != nil {
+					wc, ok := b.wrap(c, n)
+					if !ok {
+						return
+					}
+					rc = wc
+				}
+				(&conn{b: b, n: n, c: rc, br: bufio.NewReader(rc)}).run()
 			}()
 		}
 	}()
