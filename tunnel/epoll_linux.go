@@ -17,8 +17,8 @@ import (
 // while it waits, and reading from the sending side pauses meanwhile.
 
 const (
-	loopBufSize   = 64 << 10  // the loop's read buffer
-	perEventQuota = 256 << 10 // bytes read from one socket per wake-up
+	loopBufSize   = 256 << 10 // the loop's read buffer
+	perEventQuota = 1 << 20   // bytes read from one socket per wake-up
 	sweepEvery    = time.Second
 )
 
