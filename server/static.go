@@ -101,7 +101,9 @@ func (s *Server) serveStatic(x *Exchange) {
 	if handled {
 		return
 	}
-	dir := walkDirectories(x.Dir, x.vh.sections, fpath)
+	// httpd merges the <Directory> sections onto the server level, then
+	// the <Location> sections again (x.Dir holds them already).
+	dir := walkDirectories(x.vh.dir, x.vh.sections, fpath)
 	x.Dir = walkLocations(dir, x.vh.sections, x.URI)
 	if !x.authorized(x.Dir) {
 		x.Log.Error().Msg("AH01630: client denied by server configuration: " + fpath)
@@ -373,6 +375,9 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 			return
 		}
 	}
+	// The handler sets the length among its fields (mod_headers sees
+	// it there).
+	h.Add("Content-Length", strconv.FormatInt(size, 10))
 	x.respond(200, "", h, ct, f, size)
 }
 
