@@ -96,37 +96,3 @@ func serve(o *options, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
-
-// openErrorLog opens the main server's ErrorLog file (relative to
-// ServerRoot); piped and syslog logs go to stderr.
-func openErrorLog(cfg *directives.Config, stderr io.Writer) (io.Writer, func(), error) {
-	name := cfg.Main.ErrorLog
-	if name == "" || name == "/dev/stderr" || strings.HasPrefix(name, "|") || strings.HasPrefix(name, "syslog") {
-		return stderr, func() {}, nil
-	}
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(cfg.ServerRoot, name)
-	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, nil, err
-	}
-	return f, func() { f.Close() }, nil
-}
-
-// logLevel maps httpd's LogLevel (its first word) to zerolog's.
-func logLevel(s string) zerolog.Level {
-	w, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(s)), " ")
-	switch w {
-	case "emerg", "alert", "crit", "error":
-		return zerolog.ErrorLevel
-	case "notice", "info":
-		return zerolog.InfoLevel
-	case "debug":
-		return zerolog.DebugLevel
-	}
-	if strings.HasPrefix(w, "trace") {
-		return zerolog.TraceLevel
-	}
-	return zerolog.InfoLevel
-}
