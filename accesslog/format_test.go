@@ -54,7 +54,7 @@ func TestFormat(t *testing.T) {
 func TestFormatCLFTime(t *testing.T) {
 	f, _ := Compile("%t", Options{})
 	r := record()
-	r.Time = time.Date(2026, 1, 5, 1, 2, 3, 0, time.FixedZone("X", -(5*3600 + 30*60)))
+	r.Time = time.Date(2026, 1, 5, 1, 2, 3, 0, time.FixedZone("X", -(5*3600+30*60)))
 	if got := string(f.Append(nil, r)); !strings.HasPrefix(got, "[") || len(got) != len("[05/Jan/2026:01:02:03 -0530]\n") {
 		t.Errorf("%%t = %q", got)
 	}

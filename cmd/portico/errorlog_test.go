@@ -33,4 +33,3 @@ type errWrap struct{ err error }
 
 func (e *errWrap) Error() string { return "dial tcp 127.0.0.1:9: connect: " + e.err.Error() }
 func (e *errWrap) Unwrap() error { return e.err }
-
