@@ -79,13 +79,15 @@ func serve(o *options, stdout, stderr io.Writer) int {
 	defer signal.Stop(sigs)
 	go func() {
 		sig := <-sigs
-		log.Info().Str("signal", sig.String()).Msg("caught " + sig.String() + ", shutting down gracefully")
+		// Notices pass any LogLevel, as httpd's do: the event carries
+		// no zerolog level, the error log gives it httpd's.
+		log.Log().Str("signal", sig.String()).Msg("AH00491: caught " + signalName(sig) + ", shutting down")
 		cancel()
 		<-sigs
 		log.Warn().Msg("second signal: closing every connection")
 		srv.Close()
 	}()
-	log.Info().Str("version", version).Msg("AH00489: Portico configured -- resuming normal operations")
+	log.Log().Str("version", version).Msg("AH00489: " + srv.Software + " configured -- resuming normal operations")
 	if err := srv.Serve(ctx); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		if strings.HasPrefix(err.Error(), "AH00072") {
@@ -95,4 +97,15 @@ func serve(o *options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// signalName spells a signal as httpd's log does ("SIGTERM").
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return sig.String()
 }
