@@ -180,6 +180,7 @@ type forward struct {
 	preBuf               *[]byte // pre's pooled buffer, returned by cleanup
 
 	upgrade string // the client's Upgrade value when the route allows it (upgrade.go)
+	route   string // the URL the route mapped the request to (<Proxy> sections match it)
 }
 
 func (f *forward) logf(format string, args ...any) {
@@ -205,7 +206,7 @@ func (p *Proxy) Serve(w ResponseWriter, rq *Request, m Match) (int, error) {
 	if rt == nil {
 		rt = &Router{}
 	}
-	f := &forward{p: p, rq: rq, rt: rt, srv: &rt.srv, w: w, cl: -1}
+	f := &forward{p: p, rq: rq, rt: rt, srv: &rt.srv, w: w, cl: -1, route: m.URL}
 	bu, ok, err := Canon(&m, &CanonRequest{Args: rq.Args, HasArgs: rq.HasArgs, KeepEncodedSlashes: rq.KeepEncodedSlashes})
 	if err != nil {
 		var ce *CanonError
@@ -532,7 +533,16 @@ func (f *forward) connect(pl *pool) (*conn, *Error) {
 		f.logf("%s", e.Log)
 		return nil, e
 	}
-	if c := pl.get(time.Now()); c != nil {
+	var tc *tlsClient
+	sni := ""
+	if f.tlsScheme() {
+		var e *Error
+		if tc, sni, e = f.tlsClientFor(); e != nil {
+			pl.give()
+			return nil, e
+		}
+	}
+	if c := f.pooledTLS(pl, sni); c != nil {
 		return c, nil
 	}
 	uds := ""
@@ -559,7 +569,14 @@ func (f *forward) connect(pl *pool) (*conn, *Error) {
 	if f.wk != nil && f.wk.ResponseFieldSize.Val+2 > size {
 		size = f.wk.ResponseFieldSize.Val + 2
 	}
-	return &conn{nc: nc, br: bufio.NewReaderSize(nc, size), bw: bufio.NewWriterSize(nc, pl.bufSize), p: pl}, nil
+	c := &conn{nc: nc, br: bufio.NewReaderSize(nc, size), bw: bufio.NewWriterSize(nc, pl.bufSize), p: pl}
+	if tc != nil {
+		if e := f.startTLS(c, tc, sni); e != nil {
+			pl.release(c)
+			return nil, e
+		}
+	}
+	return c, nil
 }
 
 // exchange sends the request and relays the response.

@@ -23,6 +23,9 @@ type conn struct {
 	// a keep-alive race rather than a broken backend.
 	requests int
 	idleAt   time.Time
+	// sni is the server name a TLS connection was opened with (tls.go);
+	// a request for another name does not reuse it.
+	sni string
 }
 
 // pool holds a worker's idle connections (httpd's per-worker reslist).
@@ -114,7 +117,7 @@ func (p *pool) get(now time.Time) *conn {
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		if (p.ttl > 0 && now.Sub(c.idleAt) > p.ttl) || c.br.Buffered() > 0 || !connAlive(c.nc) {
+		if (p.ttl > 0 && now.Sub(c.idleAt) > p.ttl) || c.br.Buffered() > 0 || !connAlive(rawConn(c.nc)) {
 			c.nc.Close()
 			continue
 		}

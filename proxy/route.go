@@ -24,6 +24,8 @@ type Router struct {
 	balancers []*directives.Balancer
 	// srv holds the server-level settings in force.
 	srv routerServer
+	// tls holds the SSLProxy* settings for https:// and wss:// (tls.go).
+	tls *tlsRoutes
 }
 
 // routerServer is the server-level mod_proxy configuration of the
@@ -57,7 +59,7 @@ func (rt *Router) balancer(url string) *directives.Balancer {
 // ProxyPassInherit says; workers are inherited unless both
 // ProxyPassInherit and BalancerInherit are Off.
 func NewRouter(main, srv *directives.Server) *Router {
-	rt := &Router{}
+	rt := &Router{tls: newTLSRoutes(main, srv)}
 	if srv == nil || srv == main {
 		rt.routes = append(rt.routes, main.Proxy.Routes...)
 		rt.workers = append(rt.workers, main.Proxy.Workers...)
