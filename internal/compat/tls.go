@@ -39,7 +39,11 @@ import (
 //	tlswrongname   a certificate for wrong.example only
 //	tls13only      the localhost certificate, TLS 1.3 only
 //	tlsclientauth  the localhost certificate; requires a client certificate signed by the CA
-var TLSBackendNames = []string{"tlsbackend", "tlsexpired", "tlswrongname", "tls13only", "tlsclientauth"}
+//	tlsslow        the localhost certificate; answers a ClientHello after 2 seconds
+var TLSBackendNames = []string{"tlsbackend", "tlsexpired", "tlswrongname", "tls13only", "tlsclientauth", "tlsslow"}
+
+// slowHandshake is how long tlsslow waits before answering a ClientHello.
+const slowHandshake = 2 * time.Second
 
 // testPKI is the certificates of one test process.
 type testPKI struct {
@@ -169,6 +173,11 @@ func makePKI(now time.Time) (*testPKI, error) {
 	clientAuth := one(good)
 	clientAuth.ClientAuth = tls.RequireAndVerifyClientCert
 	clientAuth.ClientCAs = roots
+	slow := one(good)
+	slow.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		time.Sleep(slowHandshake)
+		return nil, nil
+	}
 	return &testPKI{
 		caPEM: caPEM, otherCAPEM: otherPEM, clientPEM: clientPEM,
 		configs: map[string]*tls.Config{
@@ -177,6 +186,7 @@ func makePKI(now time.Time) (*testPKI, error) {
 			"tlswrongname":  one(wrong),
 			"tls13only":     only13,
 			"tlsclientauth": clientAuth,
+			"tlsslow":       slow,
 		},
 	}, nil
 }
