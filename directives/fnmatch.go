@@ -118,3 +118,11 @@ func matchClass(p string, c byte) (matched bool, rest string, valid bool) {
 	}
 	return false, p, false
 }
+
+// FnMatch matches s against an fnmatch pattern as apr_fnmatch does with
+// no flags: '*' and '?' match any character, '/' and a leading '.'
+// included ('[...]' classes and '\' escapes as in fnmatch).
+func FnMatch(pattern, s string) bool { return fnmatchAt(pattern, s) }
+
+// HasWildcard is apr_fnmatch_test: whether s holds an fnmatch pattern.
+func HasWildcard(s string) bool { return hasWildcard(s) }

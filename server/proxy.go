@@ -29,15 +29,37 @@ func (x *Exchange) serveProxy() bool {
 			return false
 		}
 	}
-	if !x.authorized(x.Dir) {
-		x.Log.Error().Msg("AH01630: client denied by server configuration: proxy:" + m.URL)
-		x.Error(403)
+	if !x.ProxyAccess(m.URL) {
 		return true
 	}
 	if f := x.c.srv.Hooks.DirRewrite; f != nil && f(x, "proxy:"+m.URL) {
 		return true
 	}
+	if x.proxyTraceRefused() {
+		return true
+	}
 	return x.forward(m)
+}
+
+// ProxyAccess does what httpd does between routing a request to the
+// backend URL url and handling it: the <Proxy> and <ProxyMatch> sections
+// that match url are merged, the <Location> walk runs again on top, and
+// mod_authz_core checks the merged Require lines. It answers 403 and
+// returns false when access is denied.
+func (x *Exchange) ProxyAccess(url string) bool {
+	x.proxyWalk(url)
+	if !x.authorized(x.Dir) {
+		x.Log.Error().Msg("AH01630: client denied by server configuration: proxy:" + url)
+		x.Error(403)
+		return false
+	}
+	return true
+}
+
+// proxyWalk sets Dir for a request routed to the backend URL url: the
+// <Proxy> sections that match it, then the <Location> sections again.
+func (x *Exchange) proxyWalk(url string) {
+	x.Dir = walkLocations(walkProxies(x.vh.dir, x.vh.sections, url), x.vh.sections, x.URI)
 }
 
 // routeRequest is what routing reads of the request in the translate

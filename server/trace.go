@@ -570,6 +570,7 @@ func (tc *tracer) routeProxy() bool {
 		}
 	}
 	tc.shadowed(m.Route)
+	x.proxyWalk(m.URL)
 	if !x.authorized(x.Dir) {
 		tc.step("authz", parser.Pos{}, "Require "+strings.Join(x.Dir.Require, " | "), "denies "+x.Remote.Addr().String())
 		tc.answer(403, "", parser.Pos{}, "AH01630: client denied by server configuration: proxy:"+m.URL)

@@ -44,6 +44,32 @@ func walkLocations(dir *directives.DirConf, secs []*directives.Section, uri stri
 	return dir
 }
 
+// walkProxies merges, onto dir, every <Proxy> and <ProxyMatch> of secs
+// that matches the backend URL a request was routed to (httpd's
+// proxy_walk, run for proxied requests before the <Location> walk is
+// run again): a pattern by regular expression, a path with a wildcard
+// by fnmatch over the whole URL, any other path as a prefix.
+func walkProxies(dir *directives.DirConf, secs []*directives.Section, url string) *directives.DirConf {
+	for _, sec := range secs {
+		if sec.Kind != directives.SectionProxy && sec.Kind != directives.SectionProxyMatch {
+			continue
+		}
+		var ok bool
+		switch {
+		case sec.Regex != nil:
+			ok = sec.Regex.MatchString(url)
+		case directives.HasWildcard(sec.Arg):
+			ok = directives.FnMatch(sec.Arg, url)
+		default:
+			ok = strings.HasPrefix(url, sec.Arg)
+		}
+		if ok {
+			dir = mergeDir(dir, sec.Dir)
+		}
+	}
+	return dir
+}
+
 // walkDirectories merges the <Directory> and <DirectoryMatch> sections
 // that cover the file path fpath (httpd's ap_directory_walk): the plain
 // ones first, shortest path first and in config order for equal depth,

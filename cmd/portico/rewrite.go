@@ -41,6 +41,9 @@ func rewriteServer(eng *rewrite.Engine, x *server.Exchange) bool {
 	case rewrite.Proxy:
 		logRewrite(x, &res)
 		x.SetArgs(res.Args, res.HasArgs)
+		if !x.ProxyAccess(res.ProxyURL) {
+			return true
+		}
 		if rewriteDir(eng, x, "proxy:"+res.ProxyURL) {
 			return true
 		}
