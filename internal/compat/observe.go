@@ -119,6 +119,12 @@ func normaliseHeader(l string, errorPage bool) string {
 		return name + ": $LAST_MODIFIED"
 	case "via":
 		return productVia.ReplaceAllString(l, "($$SERVER)")
+	case "allow":
+		// httpd lists the methods in the order of a hash table seeded
+		// afresh at each start: only the set is compared.
+		methods := strings.Split(v, ",")
+		sort.Strings(methods)
+		return name + ": " + strings.Join(methods, ",")
 	case "content-length":
 		if errorPage {
 			return name + ": $ERROR_PAGE_LENGTH"
