@@ -107,6 +107,8 @@ type Server struct {
 	LimitRequestFields    Opt[int]
 	UseCanonicalName      Opt[string]
 	HostnameLookups       Opt[bool]
+	// TraceEnable is "on", "off" or "extended" (lower case).
+	TraceEnable Opt[string]
 
 	ErrorLog string
 	LogLevel string
