@@ -154,10 +154,35 @@ func (c *conn) serve() {
 		if !x.keepAlive || x.mustClose {
 			return
 		}
+		if !dropBlankLines(br) {
+			return
+		}
 		keepalives++
 		wait = x.vh.keepAliveTimeout
 		if !c.setBusy(false) {
 			return
+		}
+	}
+}
+
+// dropBlankLines consumes the empty lines (CR LF or a lone LF) that
+// came in behind a request, as far as they are already buffered, as
+// httpd's ap_check_pipeline does once a request is answered: they are
+// not the start of the next request. It reports false when there were
+// more than httpd's 10; the connection then closes.
+func dropBlankLines(br *bufio.Reader) bool {
+	for n := 0; ; n++ {
+		b, _ := br.Peek(min(br.Buffered(), 2))
+		switch {
+		case len(b) >= 1 && b[0] == '\n':
+			br.Discard(1)
+		case len(b) == 2 && b[0] == '\r' && b[1] == '\n':
+			br.Discard(2)
+		default:
+			return true
+		}
+		if n+1 > http1.MaxBlankLines {
+			return false
 		}
 	}
 }
@@ -248,6 +273,9 @@ type Exchange struct {
 	// byterange filter, a 413 while the body is read).
 	errNoLength bool
 	mustClose   bool
+	// traceRefused is set when TraceEnable off refused a TRACE: its 405
+	// carries an empty Allow.
+	traceRefused bool
 	// filename is a file path mod_rewrite's server pass decided (httpd's
 	// r->filename set at translate_name); redirects counts internal
 	// redirects; rewriteEnded is set by an [END] rule.

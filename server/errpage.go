@@ -106,7 +106,7 @@ func (x *Exchange) writeErrorPage(status int, location string, recursive int) {
 		h.Add("Location", location)
 	}
 	if status == 405 || status == 501 {
-		h.Add("Allow", "OPTIONS,HEAD,GET,POST,TRACE")
+		h.Add("Allow", x.allowed())
 	}
 	const ctype = "text/html; charset=iso-8859-1"
 	if status == 204 || status == 304 {

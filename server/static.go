@@ -101,6 +101,12 @@ func (s *Server) serveStatic(x *Exchange) {
 	if handled {
 		return
 	}
+	if x.Req.Method == "TRACE" {
+		// httpd answers TRACE when it maps the URI to storage, before
+		// the access checks and the handler.
+		x.serveTrace()
+		return
+	}
 	// httpd merges the <Directory> sections onto the server level, then
 	// the <Location> sections again (x.Dir holds them already).
 	dir := walkDirectories(x.vh.dir, x.vh.sections, fpath)
@@ -117,6 +123,11 @@ func (s *Server) serveStatic(x *Exchange) {
 	switch {
 	case loc != "":
 		x.ErrorLocation(status, loc)
+	case !getOrPost(x.Req.Method):
+		if file == "" {
+			file = fpath
+		}
+		s.otherMethod(x, file)
 	case status != 0:
 		if st := x.discardBody(); st != 0 {
 			status = st
@@ -163,7 +174,7 @@ func (s *Server) findFile(x *Exchange, fpath string) (file string, fi os.FileInf
 				return p, ifi, 0, ""
 			}
 		}
-		if m.autoindex {
+		if m.autoindex && (x.Req.Method == "GET" || x.Req.Method == "HEAD") {
 			x.Log.Error().Str("file", fpath).Msg("AH01276: Cannot serve directory " + fpath + "/: No matching DirectoryIndex (" + strings.Join(names, ",") + ") found, and server-generated directory index forbidden by Options directive")
 			return "", nil, 403, ""
 		}
@@ -308,19 +319,8 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 		return
 	}
 	ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
-	switch x.Req.Method {
-	case "GET", "HEAD":
-	case "OPTIONS":
-		x.respond(200, "", http1.Headers{{Name: "Allow", Value: "OPTIONS,HEAD,GET,POST,TRACE"}}, ct, nil, 0)
-		return
-	case "POST":
-		x.Log.Error().Msg("AH00131: This resource does not accept the POST method.")
-		x.Error(405)
-		return
-	default:
-		x.Error(405)
-		return
-	}
+	// A POST is served as a GET: httpd's core delivers "scripts" by
+	// default (core_create_req sets deliver_script).
 	f, err := os.Open(fpath)
 	if err != nil {
 		x.Log.Error().Err(err).Str("file", fpath).Msg("AH00132: file permissions deny server access")
@@ -379,6 +379,46 @@ func (s *Server) serveFile(x *Exchange, fpath string, fi os.FileInfo) {
 	// it there).
 	h.Add("Content-Length", strconv.FormatInt(size, 10))
 	x.respond(200, "", h, ct, f, size)
+}
+
+// getOrPost reports the methods httpd's default handler serves a file
+// for (HEAD is a GET).
+func getOrPost(method string) bool {
+	return method == "GET" || method == "HEAD" || method == "POST"
+}
+
+// otherMethod is httpd's default handler for a method other than GET
+// and POST, whether or not the file exists: the body is read and
+// dropped, then OPTIONS gets 200 with Allow, a method httpd does not
+// know 501, any other 405.
+func (s *Server) otherMethod(x *Exchange, fpath string) {
+	if st := x.discardBody(); st != 0 {
+		x.Error(st)
+		return
+	}
+	switch {
+	case x.Req.Method == "OPTIONS":
+		ct := x.gen.mime.contentType(x.Dir, filepath.Base(fpath))
+		x.respond(200, "", http1.Headers{{Name: "Allow", Value: x.allowed()}}, ct, nil, 0)
+	case !knownMethod(x.Req.Method):
+		x.Log.Error().Msg("AH00135: Invalid method in request " + x.Req.Method + " " + x.Req.Target + " " + x.Req.Proto)
+		x.Error(501)
+	default:
+		x.Error(405)
+	}
+}
+
+// knownMethod reports the methods in httpd's registry
+// (ap_method_registry_init); names are case-sensitive.
+func knownMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+		"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+		"VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL",
+		"REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE":
+		return true
+	}
+	return false
 }
 
 // defaultLimitRequestBody is httpd's LimitRequestBody default (1 GiB

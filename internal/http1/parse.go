@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// maxBlankLines is how many empty lines httpd skips before a request line
-// (DEFAULT_LIMIT_BLANK_LINES).
-const maxBlankLines = 10
+// MaxBlankLines is how many empty lines httpd skips before a request
+// line, and after one (DEFAULT_LIMIT_BLANK_LINES).
+const MaxBlankLines = 10
 
 // span is a field's name and value as offsets into a head's buffer.
 type span struct{ ns, ne, vs, ve int }
@@ -71,7 +71,7 @@ func readRequestLine(br *bufio.Reader, lim Limits, hb *headBuf) (m, t, p [2]int,
 		if len(line) > 0 {
 			break
 		}
-		if blank == maxBlankLines {
+		if blank == MaxBlankLines {
 			return m, t, p, badRequest("request failed: malformed request line")
 		}
 	}
