@@ -43,6 +43,10 @@ func (s *Server) handle(x *Exchange) {
 // fields are joined, and then refused by the strict check, as httpd
 // does).
 func requestHost(req *http1.Request) string {
+	if req.Method == "CONNECT" && !req.Header.Has("Host") {
+		// An HTTP/1.0 CONNECT names its host only in the target.
+		return req.Target
+	}
 	if src, fromURL := hostFromTarget(req.Target); fromURL {
 		return src
 	}
@@ -66,6 +70,11 @@ func (s *Server) route(x *Exchange) {
 // returns the error status for a target httpd refuses, else 0.
 func (x *Exchange) parseURI() int {
 	t := x.Req.Target
+	if x.Req.Method == "CONNECT" {
+		// The target is host:port (checked by http1): httpd's URI is
+		// then "/", without a query.
+		t = "/"
+	}
 	if i := strings.Index(t, "://"); i > 0 && !strings.HasPrefix(t, "/") {
 		rest := t[i+3:]
 		j := strings.IndexAny(rest, "/?")

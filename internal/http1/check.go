@@ -13,6 +13,9 @@ func (r *Request) check() error {
 	if err != nil {
 		return err
 	}
+	if r.Method == "CONNECT" {
+		return r.checkConnect()
+	}
 	h := r.Header
 	if cl, ok := lookup(h, "Content-Length"); ok {
 		if _, ok := parseLength(cl); !ok {
@@ -46,6 +49,83 @@ func (r *Request) check() error {
 	return nil
 }
 
+// checkConnect is check for a CONNECT request, whose target httpd reads
+// as host:port (apr_uri_parse_hostinfo): the host up to the first ':'
+// (or a bracketed IPv6 literal), then a port strtol reads whole. Any
+// other target is refused with 400. The host is checked as a Host value
+// and replaces the Host field, with the port as sent.
+func (r *Request) checkConnect() error {
+	host, port, v6, ok := splitConnectTarget(r.Target)
+	if !ok {
+		return badRequest("HTTP Request Line; Unable to parse URI: '" + clip([]byte(r.Target)) + "'")
+	}
+	if host != "" {
+		check := host
+		if v6 {
+			check = "[" + host + "]"
+		}
+		if err := checkHost(check); err != nil {
+			return err
+		}
+	}
+	h := r.Header
+	if r.Major == 1 && r.Minor == 1 && !h.Has("Host") {
+		return badRequest("client sent HTTP/1.1 request without hostname (see RFC2616 section 14.23): /")
+	}
+	if h.Has("Host") {
+		v := strings.ToLower(host)
+		if v6 {
+			v = "[" + v + "]"
+		}
+		r.Header.Set("Host", v+":"+port)
+	}
+	if e := h.Get("Expect"); e != "" && !equalFold(e, "100-continue") {
+		return &StatusError{417, "client sent an unrecognized expectation value of Expect: " + e}
+	}
+	return nil
+}
+
+// splitConnectTarget splits a CONNECT target as apr_uri_parse_hostinfo
+// does; v6 reports a bracketed host (returned without its brackets).
+func splitConnectTarget(t string) (host, port string, v6, ok bool) {
+	var rest string
+	if strings.HasPrefix(t, "[") {
+		end := strings.IndexByte(t, ']')
+		if end < 0 || end+1 >= len(t) || t[end+1] != ':' {
+			return "", "", false, false
+		}
+		host, rest, v6 = t[1:end], t[end+2:], true
+	} else {
+		var found bool
+		host, rest, found = strings.Cut(t, ":")
+		if !found {
+			return "", "", false, false
+		}
+	}
+	if !strtolWhole(rest) {
+		return "", "", false, false
+	}
+	return host, rest, v6, true
+}
+
+// strtolWhole reports whether C's strtol in base 10 reads all of s:
+// leading white space, an optional sign, at least one digit, nothing
+// after.
+func strtolWhole(s string) bool {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > start && i == len(s)
+}
+
 // lookup returns the value of the field called name and whether there is one.
 func lookup(h Headers, name string) (string, bool) {
 	for i := range h {
@@ -64,6 +144,7 @@ func checkTarget(method, target string) (host string, err error) {
 		return "", badRequest("HTTP Request Line; " + why)
 	}
 	if method == "CONNECT" {
+		// checkConnect parses the authority form.
 		return "", nil
 	}
 	u := target
