@@ -38,11 +38,31 @@ func (c *conn) upgrade(req *Request, proto string, cmd commands) error {
 }
 
 // echoFrames answers WebSocket frames until a close frame or the end of
-// the connection, noting each frame received.
+// the connection, noting each frame received. Frames that arrived
+// together are all noted before any is answered, so the record does not
+// depend on how fast the client reads the first answer.
 func (c *conn) echoFrames() error {
 	for {
 		c.c.SetReadDeadline(time.Now().Add(idle))
-		f, err := wsframe.Read(c.br)
+		frames, err := c.readFrames()
+		for _, f := range frames {
+			c.note("websocket frame: %s", FrameString(f))
+		}
+		for _, f := range frames {
+			reply := wsframe.Frame{Fin: f.Fin, Opcode: f.Opcode, Payload: f.Payload}
+			switch f.Opcode {
+			case wsframe.OpPing:
+				reply.Opcode = wsframe.OpPong
+			case wsframe.OpPong:
+				continue
+			}
+			if err := wsframe.Write(c.c, reply); err != nil {
+				return err
+			}
+			if f.Opcode == wsframe.OpClose {
+				return nil
+			}
+		}
 		if err != nil {
 			if err == io.EOF {
 				c.note("websocket: connection closed")
@@ -51,19 +71,21 @@ func (c *conn) echoFrames() error {
 			c.note("websocket: %v", err)
 			return nil
 		}
-		c.note("websocket frame: %s", FrameString(f))
-		reply := wsframe.Frame{Fin: f.Fin, Opcode: f.Opcode, Payload: f.Payload}
-		switch f.Opcode {
-		case wsframe.OpPing:
-			reply.Opcode = wsframe.OpPong
-		case wsframe.OpPong:
-			continue
+	}
+}
+
+// readFrames reads one frame, then every further frame already in the
+// read buffer, up to a close frame.
+func (c *conn) readFrames() ([]wsframe.Frame, error) {
+	var frames []wsframe.Frame
+	for {
+		f, err := wsframe.Read(c.br)
+		if err != nil {
+			return frames, err
 		}
-		if err := wsframe.Write(c.c, reply); err != nil {
-			return err
-		}
-		if f.Opcode == wsframe.OpClose {
-			return nil
+		frames = append(frames, f)
+		if f.Opcode == wsframe.OpClose || c.br.Buffered() == 0 {
+			return frames, nil
 		}
 	}
 }
