@@ -17,7 +17,7 @@ import (
 // while it waits, and reading from the sending side pauses meanwhile.
 
 const (
-	loopBufSize   = 256 << 10 // the loop's read buffer
+	loopBufSize   = 1 << 20 // the loop's read buffer
 	perEventQuota = 1 << 20   // bytes read from one socket per wake-up
 	sweepEvery    = time.Second
 )
@@ -350,6 +350,11 @@ func (l *loop) pump(s *side) bool {
 			}
 			if w < n {
 				dst.pending = append(getPending(), l.buf[w:n]...)
+				return true
+			}
+			if n < len(l.buf) {
+				// A short read emptied the socket; epoll says when
+				// more comes, without a read that would only fail.
 				return true
 			}
 			continue
