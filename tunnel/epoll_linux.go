@@ -18,7 +18,7 @@ import (
 
 const (
 	loopBufSize   = 1 << 20 // the loop's read buffer
-	perEventQuota = 1 << 20   // bytes read from one socket per wake-up
+	perEventQuota = 1 << 20 // bytes read from one socket per wake-up
 	sweepEvery    = time.Second
 )
 
