@@ -141,6 +141,9 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 	rec.norm = ph.normaliser()
 	cl := &client{addr: listen, rec: rec, backends: backends}
 	cl.run(ctx, steps)
+	// The observation ends with the steps: what the backends see while
+	// the client connections are closed afterwards depends on timing.
+	observed := rec.text()
 	cl.closeAll()
 	select {
 	case <-exited:
@@ -149,7 +152,7 @@ func Run(ctx context.Context, c *Case, srv Server, base string) (res Result, err
 		return res, fmt.Errorf("%s exited during the steps", srv.Name)
 	default:
 	}
-	res.Observed = "# " + c.Comment + "\n" + rec.text()
+	res.Observed = "# " + c.Comment + "\n" + observed
 	return res, nil
 }
 
