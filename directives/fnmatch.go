@@ -126,3 +126,17 @@ func FnMatch(pattern, s string) bool { return fnmatchAt(pattern, s) }
 
 // HasWildcard is apr_fnmatch_test: whether s holds an fnmatch pattern.
 func HasWildcard(s string) bool { return hasWildcard(s) }
+
+// MatchesProxyURL is proxy_walk's test of a <Proxy> or <ProxyMatch>
+// section against the backend URL a request was routed to: a regular
+// expression for <ProxyMatch> (and "~"), fnmatch over the whole URL for a
+// path with a wildcard, else a prefix.
+func (s *Section) MatchesProxyURL(url string) bool {
+	switch {
+	case s.Regex != nil:
+		return s.Regex.MatchString(url)
+	case hasWildcard(s.Arg):
+		return fnmatchAt(s.Arg, url)
+	}
+	return strings.HasPrefix(url, s.Arg)
+}

@@ -142,92 +142,13 @@ func tlsProxySet(p *directives.TLSProxy) bool {
 		p.CACertificateFile.Set || p.MachineCertificateFile.Set || p.Protocol.Set || p.CipherSuite.Set || p.TLS13Ciphers.Set
 }
 
-// proxySectionMatches is proxy_walk's test of a <Proxy> section against
-// the URL a route mapped the request to: a regex for <ProxyMatch> and
-// "~", a wildcard pattern, else a prefix.
-func proxySectionMatches(sec *directives.Section, url string) bool {
-	if sec.Regex != nil {
-		return sec.Regex.MatchString(url)
-	}
-	if strings.ContainsAny(sec.Arg, "*?[") {
-		return wildMatch(sec.Arg, url)
-	}
-	return strings.HasPrefix(url, sec.Arg)
-}
-
-// wildMatch is apr_fnmatch without flags: '*' and '?' match any
-// characters, '/' included; '[…]' is a class ('!' or '^' negates); '\'
-// escapes.
-func wildMatch(p, s string) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 0 && p[0] == '*' {
-				p = p[1:]
-			}
-			if p == "" {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if wildMatch(p, s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if s == "" {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		case '[':
-			end := strings.IndexByte(p[1:], ']')
-			if end < 0 || s == "" {
-				if s == "" || s[0] != '[' {
-					return false
-				}
-				p, s = p[1:], s[1:]
-				continue
-			}
-			class := p[1 : end+1]
-			neg := len(class) > 0 && (class[0] == '!' || class[0] == '^')
-			if neg {
-				class = class[1:]
-			}
-			in := false
-			for i := 0; i < len(class); i++ {
-				if i+2 < len(class) && class[i+1] == '-' {
-					in = in || class[i] <= s[0] && s[0] <= class[i+2]
-					i += 2
-					continue
-				}
-				in = in || class[i] == s[0]
-			}
-			if in == neg {
-				return false
-			}
-			p, s = p[end+2:], s[1:]
-		case '\\':
-			if len(p) > 1 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if s == "" || p[0] != s[0] {
-				return false
-			}
-			p, s = p[1:], s[1:]
-		}
-	}
-	return s == ""
-}
-
 // client returns the TLS client configuration for a request routed to
 // url.
 func (t *tlsRoutes) client(url string) (*tlsClient, error) {
 	var key strings.Builder
 	var matched []*directives.Section
 	for i, sec := range t.sections {
-		if proxySectionMatches(sec, url) {
+		if sec.MatchesProxyURL(url) {
 			key.WriteString(strconv.Itoa(i))
 			key.WriteByte(',')
 			matched = append(matched, sec)

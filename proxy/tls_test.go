@@ -177,25 +177,6 @@ func TestProtocolRange(t *testing.T) {
 	}
 }
 
-func TestWildMatch(t *testing.T) {
-	tests := []struct {
-		pat, s string
-		want   bool
-	}{
-		{"https://*.example/", "https://a.example/", true},
-		{"https://*/x", "https://a/b/x", true},
-		{"https://h?/", "https://h1/", true},
-		{"https://h[0-9]/", "https://h7/", true},
-		{"https://h[!0-9]/", "https://h7/", false},
-		{"https://*.example/", "https://a.example/more", false},
-		{"https://a\\*/", "https://a*/", true},
-	}
-	for _, tt := range tests {
-		if got := wildMatch(tt.pat, tt.s); got != tt.want {
-			t.Errorf("wildMatch(%q, %q) = %v; want %v", tt.pat, tt.s, got, tt.want)
-		}
-	}
-}
 
 func TestCheckPeer(t *testing.T) {
 	ca := makeCA(t)

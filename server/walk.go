@@ -54,16 +54,7 @@ func walkProxies(dir *directives.DirConf, secs []*directives.Section, url string
 		if sec.Kind != directives.SectionProxy && sec.Kind != directives.SectionProxyMatch {
 			continue
 		}
-		var ok bool
-		switch {
-		case sec.Regex != nil:
-			ok = sec.Regex.MatchString(url)
-		case directives.HasWildcard(sec.Arg):
-			ok = directives.FnMatch(sec.Arg, url)
-		default:
-			ok = strings.HasPrefix(url, sec.Arg)
-		}
-		if ok {
+		if sec.MatchesProxyURL(url) {
 			dir = mergeDir(dir, sec.Dir)
 		}
 	}
