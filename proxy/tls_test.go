@@ -177,7 +177,6 @@ func TestProtocolRange(t *testing.T) {
 	}
 }
 
-
 func TestCheckPeer(t *testing.T) {
 	ca := makeCA(t)
 	leaf := func(cn string, dns []string, ips []net.IP, from, to time.Time) *x509.Certificate {
