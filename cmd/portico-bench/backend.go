@@ -163,34 +163,34 @@ func wsEcho(c net.Conn, br *bufio.Reader) {
 	var payload, out []byte
 	for {
 		c.SetReadDeadline(time.Now().Add(backendIdle))
-		fh, err := readFrameHeader(br)
+		fh, err := wsframe.ReadHeader(br)
 		if err != nil {
 			return
 		}
-		if int64(cap(payload)) < fh.length {
-			payload = make([]byte, fh.length)
+		if int64(cap(payload)) < fh.Length {
+			payload = make([]byte, fh.Length)
 		}
-		payload = payload[:fh.length]
+		payload = payload[:fh.Length]
 		if _, err := io.ReadFull(br, payload); err != nil {
 			return
 		}
-		if fh.masked {
-			maskBytes(payload, fh.key)
+		if fh.Masked {
+			maskBytes(payload, fh.MaskKey)
 		}
-		op := fh.op
+		op := fh.Opcode
 		switch op {
-		case opPong:
+		case wsframe.OpPong:
 			continue
-		case opPing:
-			op = opPong
+		case wsframe.OpPing:
+			op = wsframe.OpPong
 		}
 		// Fragments keep their FIN bit and opcode.
 		out = appendFrame(out[:0], op, payload, false, [4]byte{})
-		if !fh.fin {
+		if !fh.Fin {
 			out[0] &^= 0x80
 		}
 		c.SetWriteDeadline(time.Now().Add(backendWrite))
-		if _, err := c.Write(out); err != nil || fh.op == opClose {
+		if _, err := c.Write(out); err != nil || fh.Opcode == wsframe.OpClose {
 			return
 		}
 	}
@@ -207,7 +207,7 @@ func wsDown(c net.Conn, br *bufio.Reader, query []byte) {
 		}
 		size = n
 	}
-	msg := appendFrame(nil, opBinary, make([]byte, size), false, [4]byte{})
+	msg := appendFrame(nil, wsframe.OpBinary, make([]byte, size), false, [4]byte{})
 	// Notice the peer's close frame or EOF while writing.
 	go func() {
 		io.Copy(io.Discard, br)
@@ -224,15 +224,15 @@ func wsDown(c net.Conn, br *bufio.Reader, query []byte) {
 // wsUp reads messages and answers each final data frame with a binary
 // "ok", so that the sender counts only what arrived.
 func wsUp(c net.Conn, br *bufio.Reader) {
-	ack := appendFrame(nil, opBinary, []byte("ok"), false, [4]byte{})
+	ack := appendFrame(nil, wsframe.OpBinary, []byte("ok"), false, [4]byte{})
 	buf := make([]byte, 256<<10)
 	for {
 		c.SetReadDeadline(time.Now().Add(backendIdle))
-		fh, err := readFrameHeader(br)
+		fh, err := wsframe.ReadHeader(br)
 		if err != nil {
 			return
 		}
-		for left := fh.length; left > 0; {
+		for left := fh.Length; left > 0; {
 			n := int64(len(buf))
 			if left < n {
 				n = left
@@ -243,11 +243,11 @@ func wsUp(c net.Conn, br *bufio.Reader) {
 			}
 			left -= int64(m)
 		}
-		if fh.op == opClose {
-			c.Write(appendFrame(nil, opClose, nil, false, [4]byte{}))
+		if fh.Opcode == wsframe.OpClose {
+			c.Write(appendFrame(nil, wsframe.OpClose, nil, false, [4]byte{}))
 			return
 		}
-		if fh.fin && fh.op != opPing && fh.op != opPong {
+		if fh.Fin && fh.Opcode != wsframe.OpPing && fh.Opcode != wsframe.OpPong {
 			c.SetWriteDeadline(time.Now().Add(backendWrite))
 			if _, err := c.Write(ack); err != nil {
 				return

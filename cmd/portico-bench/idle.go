@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/portico-proxy/portico/internal/compat/wsframe"
 )
 
 // idleResult is the outcome of the idle-tunnel test.
@@ -92,7 +94,7 @@ func idleTunnels(ctx context.Context, addr string, n int, settle time.Duration, 
 	}()
 	echo := func(ws *wsConn) error {
 		buf := make([]byte, len(payload))
-		err := ws.echo(appendFrame(nil, opBinary, payload, true, ws.key), payload, buf)
+		err := ws.echo(appendFrame(nil, wsframe.OpBinary, payload, true, ws.key), payload, buf)
 		ws.c.SetDeadline(time.Time{})
 		return err
 	}

@@ -205,12 +205,12 @@ func (ws *wsConn) echo(frame, want, buf []byte) error {
 	if _, err := ws.c.Write(frame); err != nil {
 		return err
 	}
-	fh, err := readFrameHeader(ws.br)
+	fh, err := wsframe.ReadHeader(ws.br)
 	if err != nil {
 		return fmt.Errorf("echo: %w", unexpectedEOF(err))
 	}
-	if fh.op != opBinary || fh.masked || fh.length != int64(n) || !fh.fin {
-		return fmt.Errorf("echo: got frame op=%d len=%d masked=%v fin=%v; want a final binary frame of %d bytes", fh.op, fh.length, fh.masked, fh.fin, n)
+	if fh.Opcode != wsframe.OpBinary || fh.Masked || fh.Length != int64(n) || !fh.Fin {
+		return fmt.Errorf("echo: got frame op=%d len=%d masked=%v fin=%v; want a final binary frame of %d bytes", fh.Opcode, fh.Length, fh.Masked, fh.Fin, n)
 	}
 	if _, err := io.ReadFull(ws.br, buf[:n]); err != nil {
 		return fmt.Errorf("echo: %w", unexpectedEOF(err))
@@ -244,7 +244,7 @@ func wsEchoLoad(ctx context.Context, addr string, conns, size int, w window, max
 				pause(ctx, 50*time.Millisecond)
 				continue
 			}
-			frame := appendFrame(nil, opBinary, payload, true, ws.key)
+			frame := appendFrame(nil, wsframe.OpBinary, payload, true, ws.key)
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				if !t0.Before(w.end) {
@@ -294,16 +294,16 @@ func streamDown(ctx context.Context, addr string, size int, w window) streamResu
 	buf := make([]byte, 1<<20)
 	for {
 		ws.c.SetReadDeadline(time.Now().Add(opTimeout))
-		fh, err := readFrameHeader(ws.br)
+		fh, err := wsframe.ReadHeader(ws.br)
 		if err != nil {
 			res.err = err
 			return res
 		}
-		if fh.op != opBinary || fh.length != int64(size) {
-			res.err = fmt.Errorf("stream: got frame op=%d len=%d; want binary of %d bytes", fh.op, fh.length, size)
+		if fh.Opcode != wsframe.OpBinary || fh.Length != int64(size) {
+			res.err = fmt.Errorf("stream: got frame op=%d len=%d; want binary of %d bytes", fh.Opcode, fh.Length, size)
 			return res
 		}
-		for left := fh.length; left > 0; {
+		for left := fh.Length; left > 0; {
 			n := int64(len(buf))
 			if left < n {
 				n = left
@@ -341,7 +341,7 @@ func streamUp(ctx context.Context, addr string, size, inflight int, w window) st
 	defer ws.c.Close()
 	stop := context.AfterFunc(ctx, func() { ws.c.Close() })
 	defer stop()
-	frame := appendFrame(nil, opBinary, make([]byte, size), true, ws.key)
+	frame := appendFrame(nil, wsframe.OpBinary, make([]byte, size), true, ws.key)
 	credit := make(chan struct{}, inflight)
 	for range inflight {
 		credit <- struct{}{}
@@ -370,9 +370,9 @@ func streamUp(ctx context.Context, addr string, size, inflight int, w window) st
 	}()
 	for {
 		ws.c.SetReadDeadline(time.Now().Add(opTimeout))
-		fh, err := readFrameHeader(ws.br)
-		if err == nil && (fh.op != opBinary || fh.length != 2) {
-			err = fmt.Errorf("stream: got frame op=%d len=%d; want a 2-byte acknowledgement", fh.op, fh.length)
+		fh, err := wsframe.ReadHeader(ws.br)
+		if err == nil && (fh.Opcode != wsframe.OpBinary || fh.Length != 2) {
+			err = fmt.Errorf("stream: got frame op=%d len=%d; want a 2-byte acknowledgement", fh.Opcode, fh.Length)
 		}
 		if err == nil {
 			_, err = ws.br.Discard(2)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-proxy/portico/internal/compat/wsframe"
 )
 
 func startTestBackend(t *testing.T) *backend {
@@ -107,12 +109,12 @@ func TestWSEchoLargeAndPing(t *testing.T) {
 	}
 	defer ws.c.Close()
 	payload := echoPayload(300 << 10)
-	if err := ws.echo(appendFrame(nil, opBinary, payload, true, ws.key), payload, make([]byte, len(payload))); err != nil {
+	if err := ws.echo(appendFrame(nil, wsframe.OpBinary, payload, true, ws.key), payload, make([]byte, len(payload))); err != nil {
 		t.Fatal(err)
 	}
-	ws.c.Write(appendFrame(nil, opPing, []byte("p"), true, ws.key))
-	fh, err := readFrameHeader(ws.br)
-	if err != nil || fh.op != opPong || fh.length != 1 {
+	ws.c.Write(appendFrame(nil, wsframe.OpPing, []byte("p"), true, ws.key))
+	fh, err := wsframe.ReadHeader(ws.br)
+	if err != nil || fh.Opcode != wsframe.OpPong || fh.Length != 1 {
 		t.Fatalf("ping answered with %+v, %v; want a 1-byte pong", fh, err)
 	}
 }
@@ -137,7 +139,7 @@ func TestStreams(t *testing.T) {
 	}
 	defer ws.c.Close()
 	ws.c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := readFrameHeader(ws.br); err == nil {
+	if _, err := wsframe.ReadHeader(ws.br); err == nil {
 		t.Error("/ws/down?size=0 sent a frame; want the connection closed")
 	}
 }

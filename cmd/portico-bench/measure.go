@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/portico-proxy/portico/internal/compat/wsframe"
 )
 
 // result is one product's row.
@@ -225,5 +227,5 @@ func sanityOnce(addr string, wsSize int) error {
 	}
 	defer ws.c.Close()
 	payload := echoPayload(wsSize)
-	return ws.echo(appendFrame(nil, opBinary, payload, true, ws.key), payload, make([]byte, wsSize))
+	return ws.echo(appendFrame(nil, wsframe.OpBinary, payload, true, ws.key), payload, make([]byte, wsSize))
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/portico-proxy/portico/internal/compat/wsframe"
 )
 
 // The load tool and its backend speak just enough HTTP/1.1 and RFC 6455
@@ -207,61 +209,8 @@ func unexpectedEOF(err error) error {
 	return err
 }
 
-// WebSocket frames (RFC 6455 section 5.2).
-const (
-	opText   = 0x1
-	opBinary = 0x2
-	opClose  = 0x8
-	opPing   = 0x9
-	opPong   = 0xA
-)
-
 // maxFrame bounds the payload of a frame either side accepts.
-const maxFrame = 16 << 20
-
-// frameHeader is a decoded frame header.
-type frameHeader struct {
-	fin    bool
-	op     byte
-	masked bool
-	key    [4]byte
-	length int64
-}
-
-// readFrameHeader reads the header of the next frame.
-func readFrameHeader(br *bufio.Reader) (frameHeader, error) {
-	var fh frameHeader
-	var b [8]byte
-	if _, err := io.ReadFull(br, b[:2]); err != nil {
-		return fh, err
-	}
-	fh.fin = b[0]&0x80 != 0
-	fh.op = b[0] & 0x0f
-	fh.masked = b[1]&0x80 != 0
-	n := uint64(b[1] & 0x7f)
-	switch n {
-	case 126:
-		if _, err := io.ReadFull(br, b[:2]); err != nil {
-			return fh, unexpectedEOF(err)
-		}
-		n = uint64(binary.BigEndian.Uint16(b[:2]))
-	case 127:
-		if _, err := io.ReadFull(br, b[:8]); err != nil {
-			return fh, unexpectedEOF(err)
-		}
-		n = binary.BigEndian.Uint64(b[:8])
-	}
-	if n > maxFrame {
-		return fh, fmt.Errorf("websocket frame of %d bytes exceeds the limit of %d", n, maxFrame)
-	}
-	fh.length = int64(n)
-	if fh.masked {
-		if _, err := io.ReadFull(br, fh.key[:]); err != nil {
-			return fh, unexpectedEOF(err)
-		}
-	}
-	return fh, nil
-}
+const maxFrame = wsframe.MaxPayload
 
 // appendFrame appends a whole final frame: header, then payload masked
 // with key when masked is set.

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/portico-proxy/portico/internal/compat/wsframe"
 )
 
 func TestReadHead(t *testing.T) {
@@ -112,24 +114,24 @@ func TestFrames(t *testing.T) {
 	for _, n := range []int{0, 1, 125, 126, 65535, 65536, 1 << 20} {
 		payload := echoPayload(n)
 		for _, masked := range []bool{false, true} {
-			frame := appendFrame(nil, opBinary, payload, masked, key)
+			frame := appendFrame(nil, wsframe.OpBinary, payload, masked, key)
 			br := bufio.NewReader(bytes.NewReader(frame))
-			fh, err := readFrameHeader(br)
+			fh, err := wsframe.ReadHeader(br)
 			if err != nil {
 				t.Fatalf("n=%d masked=%v: %v", n, masked, err)
 			}
-			if !fh.fin || fh.op != opBinary || fh.masked != masked || fh.length != int64(n) {
+			if !fh.Fin || fh.Opcode != wsframe.OpBinary || fh.Masked != masked || fh.Length != int64(n) {
 				t.Fatalf("n=%d masked=%v: header %+v", n, masked, fh)
 			}
 			got, _ := io.ReadAll(br)
 			if masked {
-				if fh.key != key {
-					t.Fatalf("key %v; want %v", fh.key, key)
+				if fh.MaskKey != key {
+					t.Fatalf("key %v; want %v", fh.MaskKey, key)
 				}
 				if n > 4 && bytes.Equal(got, payload) {
 					t.Fatalf("n=%d: masked payload sent in clear", n)
 				}
-				maskBytes(got, fh.key)
+				maskBytes(got, fh.MaskKey)
 			}
 			if !bytes.Equal(got, payload) {
 				t.Fatalf("n=%d masked=%v: payload differs after the round trip", n, masked)
@@ -138,7 +140,7 @@ func TestFrames(t *testing.T) {
 	}
 	// A header announcing more than maxFrame is refused before reading.
 	big := []byte{0x82, 127, 0, 0, 0, 0, 0x10, 0, 0, 1}
-	if _, err := readFrameHeader(bufio.NewReader(bytes.NewReader(big))); err == nil {
+	if _, err := wsframe.ReadHeader(bufio.NewReader(bytes.NewReader(big))); err == nil {
 		t.Error("a frame over maxFrame was accepted")
 	}
 }

@@ -76,39 +76,61 @@ func Write(w io.Writer, f Frame) error {
 	return err
 }
 
-// Read reads one frame from r and unmasks its payload.
-func Read(r io.Reader) (Frame, error) {
-	var f Frame
-	var hdr [8]byte
-	if _, err := io.ReadFull(r, hdr[:2]); err != nil {
-		return f, err
+// Header is a frame's header: everything but the payload.
+type Header struct {
+	Fin     bool
+	RSV     byte
+	Opcode  byte
+	Masked  bool
+	MaskKey [4]byte
+	Length  int64 // the payload's length, at most MaxPayload
+}
+
+// ReadHeader reads the header of the next frame from r, leaving its
+// payload unread. A length over MaxPayload is an error.
+func ReadHeader(r io.Reader) (Header, error) {
+	var h Header
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:2]); err != nil {
+		return h, err
 	}
-	f.Fin = hdr[0]&0x80 != 0
-	f.RSV = (hdr[0] >> 4) & 0x7
-	f.Opcode = hdr[0] & 0x0f
-	f.Masked = hdr[1]&0x80 != 0
-	length := uint64(hdr[1] & 0x7f)
+	h.Fin = b[0]&0x80 != 0
+	h.RSV = (b[0] >> 4) & 0x7
+	h.Opcode = b[0] & 0x0f
+	h.Masked = b[1]&0x80 != 0
+	length := uint64(b[1] & 0x7f)
 	switch length {
 	case 126:
-		if _, err := io.ReadFull(r, hdr[:2]); err != nil {
-			return f, unexpected(err)
+		if _, err := io.ReadFull(r, b[:2]); err != nil {
+			return h, unexpected(err)
 		}
-		length = uint64(binary.BigEndian.Uint16(hdr[:2]))
+		length = uint64(binary.BigEndian.Uint16(b[:2]))
 	case 127:
-		if _, err := io.ReadFull(r, hdr[:8]); err != nil {
-			return f, unexpected(err)
+		if _, err := io.ReadFull(r, b[:8]); err != nil {
+			return h, unexpected(err)
 		}
-		length = binary.BigEndian.Uint64(hdr[:8])
+		length = binary.BigEndian.Uint64(b[:8])
 	}
 	if length > MaxPayload {
-		return f, fmt.Errorf("websocket frame payload of %d bytes exceeds the limit of %d", length, MaxPayload)
+		return h, fmt.Errorf("websocket frame payload of %d bytes exceeds the limit of %d", length, MaxPayload)
 	}
-	if f.Masked {
-		if _, err := io.ReadFull(r, f.MaskKey[:]); err != nil {
-			return f, unexpected(err)
+	h.Length = int64(length)
+	if h.Masked {
+		if _, err := io.ReadFull(r, h.MaskKey[:]); err != nil {
+			return h, unexpected(err)
 		}
 	}
-	f.Payload = make([]byte, length)
+	return h, nil
+}
+
+// Read reads one frame from r and unmasks its payload.
+func Read(r io.Reader) (Frame, error) {
+	h, err := ReadHeader(r)
+	f := Frame{Fin: h.Fin, RSV: h.RSV, Opcode: h.Opcode, Masked: h.Masked, MaskKey: h.MaskKey}
+	if err != nil {
+		return f, err
+	}
+	f.Payload = make([]byte, h.Length)
 	if _, err := io.ReadFull(r, f.Payload); err != nil {
 		return f, unexpected(err)
 	}
